@@ -1,11 +1,12 @@
 // Per-call cost of a trainer-sized batch: 1,280 draws into a caller's Int32Array, one thread.
 //
-// - popularity^0.75 over 10^5 items (negativesInto for a user with no positives): what a call
-//   costs when the draws themselves are cheap, i.e. mostly the crossing into native code;
+// - popularity^0.75 over 10^5 items (negativesInto for a user with no positives): 1,280
+//   alias draws (one 8-byte table read each) plus the crossing into native code;
+// - the uniform proposal over 10^5 items: no table read, so mostly the crossing itself;
 // - 320 positives x 4 negatives with exclusion on ml-1m (uniform proposal): a BPR batch.
 import { buildJsAlias, jsAliasSampler, jsCsrExclusionSampler, keystoneSampler, tfMultinomialSampler, tutorialStringSet, tutorialUserSets } from './lib/contenders.mjs'
 import { expectFit, expectNoPositives } from './lib/check.mjs'
-import { loadAdjacency, popularityWeights, shuffledUsers } from './lib/data.mjs'
+import { loadAdjacency, popularityWeights, sfc32, shuffledUsers } from './lib/data.mjs'
 import { QUICK, compare, negsample } from './lib/harness.mjs'
 
 const { Interactions, Sampler } = negsample()
@@ -45,6 +46,36 @@ function repeat(fill, total) {
         run: () => tf.fill(out),
         timing: { minSamples: 3, maxTime: QUICK ? 0.5 : 2 },
       },
+    ],
+  })
+}
+
+{
+  // The uniform proposal: no table to read, so this is nearly all call overhead.
+  const numItems = 100_000
+  const train = Interactions.fromCoo(new Int32Array(0), new Int32Array(0), { numUsers: 1, numItems })
+  const sampler = new Sampler(train, { proposal: 'uniform', seed: 4n, threads: 1 })
+  const user = Int32Array.of(0)
+  const out = new Int32Array(BATCH)
+  const flat = new Float64Array(numItems).fill(1)
+  const ours = (buffer) => sampler.negativesInto(user, BATCH, buffer)
+  const next = sfc32(8)
+  const scale = numItems / 4294967296
+  const jsUniform = (buffer) => {
+    for (let i = 0; i < buffer.length; i++) buffer[i] = (next() * scale) | 0
+    return buffer
+  }
+  const tutorial = (buffer) => {
+    for (let i = 0; i < buffer.length; i++) buffer[i] = Math.floor(Math.random() * numItems)
+    return buffer
+  }
+  compare({
+    title: `a ${BATCH.toLocaleString('en-US')}-draw batch into a caller's Int32Array: uniform over 100,000 items, 1 thread`,
+    note: `negsample kernel ${sampler.kernel}`,
+    contenders: [
+      { name: 'negsample negativesInto', draws: BATCH, verify: () => expectFit('negsample', repeat(ours, CHECK_DRAWS), flat, 64), run: () => ours(out) },
+      { name: 'JS multiply-shift over sfc32', draws: BATCH, verify: () => expectFit('JS sfc32', repeat(jsUniform, CHECK_DRAWS), flat, 64), run: () => jsUniform(out) },
+      { name: 'tutorial: Math.floor(Math.random() * n)', draws: BATCH, verify: () => expectFit('Math.random', repeat(tutorial, CHECK_DRAWS), flat, 64), run: () => tutorial(out) },
     ],
   })
 }

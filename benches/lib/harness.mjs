@@ -1,6 +1,8 @@
 // The shape of every suite: check each contender's output, time the ones that passed with
-// benchmark.js, print a table (ops/s, draws/s, the ratio negsample / contender), and append
-// the figures to a JSON file if `--json FILE` was given.
+// benchmark.js, print a table (ops/s, draws/s, the ratio negsample / contender, plus the
+// fastest sample and how many cores' worth of CPU time the process got, to show when other
+// processes on the machine disturbed a measurement), and append the figures to a JSON file
+// if `--json FILE` was given.
 import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
 
@@ -73,9 +75,19 @@ export function compare({ title, note, contenders }) {
     }
     suite.add(c.name, c.run, { ...TIMING, ...(c.timing ?? {}) })
   }
+  // CPU time the process got per second of wall time while each contender ran (all threads):
+  // about 1 for a single-threaded contender on a quiet machine, less when other processes
+  // took the core, up to 2 for two threads on two free cores.
+  let mark = { wall: performance.now(), cpu: process.cpuUsage() }
+  suite.on('start', () => {
+    mark = { wall: performance.now(), cpu: process.cpuUsage() }
+  })
   suite.on('cycle', (event) => {
     const bench = event.target
     const result = results.find((r) => r.name === bench.name)
+    const cpu = process.cpuUsage(mark.cpu)
+    result.coresUsed = (cpu.user + cpu.system) / 1e3 / (performance.now() - mark.wall)
+    mark = { wall: performance.now(), cpu: process.cpuUsage() }
     if (bench.error) {
       result.failed = String(bench.error)
       return
@@ -85,19 +97,21 @@ export function compare({ title, note, contenders }) {
     result.rme = bench.stats.rme
     result.samples = bench.stats.sample.length
     result.meanSeconds = bench.stats.mean
+    // The fastest sample: the least disturbed by other processes.
+    result.bestDrawsPerSec = result.drawsPerOp / Math.min(...bench.stats.sample)
   })
   suite.run({ async: false })
   const reference = results[0]
-  const rows = [['contender', 'ops/s', 'draws/s', '± %', 'time/op', 'negsample is']]
+  const rows = [['contender', 'ops/s', 'draws/s', '± %', 'time/op', 'best draws/s', 'cores used', 'negsample is']]
   for (const r of results) {
     if (r.drawsPerSec === undefined) {
-      rows.push([r.name, '-', '-', '-', '-', r.skipped ? `not run: ${r.skipped}` : `not timed: ${r.failed}`])
+      rows.push([r.name, '-', '-', '-', '-', '-', '-', r.skipped ? `not run: ${r.skipped}` : `not timed: ${r.failed}`])
       continue
     }
     r.ratio = reference.drawsPerSec / r.drawsPerSec
     const ratio = r === reference ? '(reference)' : `${r.ratio >= 10 ? r.ratio.toFixed(0) : r.ratio.toFixed(2)}x`
     const perOp = r.meanSeconds >= 1e-3 ? `${(r.meanSeconds * 1e3).toPrecision(3)} ms` : `${(r.meanSeconds * 1e6).toPrecision(3)} us`
-    rows.push([r.name, format(r.opsPerSec), format(r.drawsPerSec), r.rme.toFixed(1), perOp, ratio])
+    rows.push([r.name, format(r.opsPerSec), format(r.drawsPerSec), r.rme.toFixed(1), perOp, format(r.bestDrawsPerSec), r.coresUsed.toFixed(2), ratio])
   }
   console.log('\n' + table(rows))
   if (JSON_FILE) {

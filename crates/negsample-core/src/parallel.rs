@@ -3,9 +3,13 @@
 //! A call's output is cut into the fixed blocks of [`crate::kernel::BLOCK`]
 //! outputs, each with its own random stream, so blocks can be computed on
 //! any thread in any order with the same result. A call of at least
-//! [`PARALLEL_MIN`] outputs on a sampler with `threads > 1` hands whole
-//! blocks to a rayon pool of that many threads; a smaller call runs on the
-//! calling thread, where waking a pool would cost more than it saves.
+//! [`PARALLEL_MIN`] outputs on a sampler with `threads > 1` is shared by the
+//! calling thread and `threads - 1` helpers from a rayon pool
+//! ([`for_each_block`]): each takes the next block from a shared cursor until
+//! none is left. The caller starts at once and helpers join as soon as they
+//! wake (which on a virtual machine can take a good fraction of a
+//! millisecond), so a call never waits for a sleeping thread before work
+//! starts. A smaller call runs on the calling thread alone.
 //!
 //! Pools are shared: every sampler with the same thread count uses the same
 //! pool, created on first use and kept for the life of the process.
@@ -13,6 +17,8 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use crate::kernel::BLOCK;
 
 use crate::error::{Error, Result};
 
@@ -52,7 +58,7 @@ pub fn check_threads(threads: usize) -> Result<usize> {
     }
 }
 
-/// The shared pool of `threads` threads (`threads >= 2`), created on first
+/// The shared pool of `threads` threads (`threads >= 1`), created on first
 /// use.
 ///
 /// # Errors
@@ -76,4 +82,37 @@ pub(crate) fn pool(threads: usize) -> Result<Arc<ThreadPool>> {
     let pool = Arc::new(pool);
     pools.push((threads, pool.clone()));
     Ok(pool)
+}
+
+/// Runs `work(scratch, (index, block))` on every block of `BLOCK` outputs of
+/// `out`, on the calling thread and `helpers` jobs of `pool`, each taking
+/// the next block from a shared cursor until none is left; each thread has
+/// its own `S::default()` scratch. Which thread computes which block does
+/// not matter: blocks are independent.
+///
+/// A panic in `work` propagates to the caller (after the other threads
+/// stop).
+pub(crate) fn for_each_block<S: Default>(
+    pool: &ThreadPool,
+    helpers: usize,
+    out: &mut [u32],
+    work: impl Fn(&mut S, (usize, &mut [u32])) + Sync,
+) {
+    let blocks = Mutex::new(out.chunks_mut(BLOCK).enumerate());
+    let run = || {
+        let mut scratch = S::default();
+        loop {
+            let next = blocks.lock().unwrap_or_else(|e| e.into_inner()).next();
+            match next {
+                Some(job) => work(&mut scratch, job),
+                None => break,
+            }
+        }
+    };
+    pool.in_place_scope(|scope| {
+        for _ in 0..helpers {
+            scope.spawn(|_| run());
+        }
+        run();
+    });
 }

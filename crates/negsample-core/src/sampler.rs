@@ -27,7 +27,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use rayon::prelude::*;
 use rayon::ThreadPool;
 
 use crate::alias::AliasTable;
@@ -198,7 +197,8 @@ pub struct Sampler {
     exclusion: Exclusion,
     kernel: Kernel,
     threads: usize,
-    /// The shared pool of `threads` threads, if `threads > 1`.
+    /// The shared pool of the `threads - 1` helpers of the calling thread,
+    /// if `threads > 1`.
     pool: Option<Arc<ThreadPool>>,
 }
 
@@ -303,8 +303,9 @@ impl Sampler {
     /// `[1, parallel::MAX_THREADS]` (or if the system cannot start them).
     pub fn with_threads(mut self, threads: usize) -> Result<Self> {
         let threads = parallel::check_threads(threads)?;
+        // The calling thread is one of the `threads`: the pool holds the others.
         self.pool = if threads > 1 {
-            Some(parallel::pool(threads)?)
+            Some(parallel::pool(threads - 1)?)
         } else {
             None
         };
@@ -544,11 +545,9 @@ impl Sampler {
             self.fill_block(users, k, call, block, chunk, scratch)
         };
         match &self.pool {
-            Some(pool) if out.len() >= parallel::PARALLEL_MIN => pool.install(|| {
-                out.par_chunks_mut(BLOCK)
-                    .enumerate()
-                    .for_each_init(Scratch::default, fill)
-            }),
+            Some(pool) if out.len() >= parallel::PARALLEL_MIN => {
+                parallel::for_each_block(pool, self.threads - 1, out, fill)
+            }
             _ => {
                 let mut scratch = Scratch::default();
                 for job in out.chunks_mut(BLOCK).enumerate() {

@@ -120,6 +120,25 @@ fn main() {
         }
         return;
     }
+    if mode == "threads" {
+        let w: Vec<f64> = (0..100_000)
+            .map(|i| (1e6 / (i as f64 + 1.0)).powf(0.75))
+            .collect();
+        let m = Arc::new(Interactions::from_coo(&[], &[], Some(1), Some(100_000)).unwrap());
+        for k in [65_536usize, 262_144, 1_000_000, 10_000_000] {
+            let mut out = vec![0u32; k];
+            for t in [1usize, 2, 2, 1] {
+                let s = Sampler::new(m.clone(), &Proposal::Weights(w.clone()), 1)
+                    .unwrap()
+                    .with_threads(t)
+                    .unwrap();
+                time(&format!("threads={t} k={k}"), k, || {
+                    s.negatives_into(&[0], k, s.next_call(), &mut out).unwrap();
+                });
+            }
+        }
+        return;
+    }
     if mode == "call" {
         let w: Vec<f64> = (0..100_000)
             .map(|i| (1e6 / (i as f64 + 1.0)).powf(0.75))
