@@ -4,12 +4,19 @@
 //   alias draws (one 8-byte table read each) plus the crossing into native code;
 // - the uniform proposal over 10^5 items: no table read, so mostly the crossing itself;
 // - 320 positives x 4 negatives with exclusion on ml-1m (uniform proposal): a BPR batch.
+//
+// The popularity suite also times the same call through the napi-rs method
+// (NativeSampler.negativesInto) that Sampler.negativesInto's direct entry
+// (crates/negsample-node/src/fast_call.rs) replaces: the difference is napi-rs's per-call cost.
 import { buildJsAlias, jsAliasSampler, jsCsrExclusionSampler, keystoneSampler, tfMultinomialSampler, tutorialStringSet, tutorialUserSets } from './lib/contenders.mjs'
 import { expectFit, expectNoPositives } from './lib/check.mjs'
 import { loadAdjacency, popularityWeights, sfc32, shuffledUsers } from './lib/data.mjs'
 import { QUICK, compare, negsample } from './lib/harness.mjs'
+import { createRequire } from 'node:module'
 
 const { Interactions, Sampler } = negsample()
+/** The napi-rs method behind a Sampler, to show what the direct entry (fast_call.rs) saves. */
+const { nativeSampler } = createRequire(import.meta.url)('../dist/sampler.js')
 const BATCH = 1280
 /** Checks look at this many draws, made by repeated batch calls. */
 const CHECK_DRAWS = 256_000
@@ -29,6 +36,8 @@ function repeat(fill, total) {
   const user = Int32Array.of(0)
   const out = new Int32Array(BATCH)
   const ours = (buffer) => sampler.negativesInto(user, BATCH, buffer)
+  const method = nativeSampler(new Sampler(train, { weights, seed: 3n, threads: 1 }))
+  const viaMethod = (buffer) => (method.negativesInto(user, BATCH, buffer), buffer)
   const jsAlias = jsAliasSampler(buildJsAlias(weights), 5)
   const keystone = keystoneSampler(weights)
   const tf = await tfMultinomialSampler(weights, 1)
@@ -37,6 +46,12 @@ function repeat(fill, total) {
     note: `negsample kernel ${sampler.kernel}; tf.multinomial: [1, ${numItems}] logits, ${BATCH} samples`,
     contenders: [
       { name: 'negsample negativesInto', draws: BATCH, verify: () => expectFit('negsample', repeat(ours, CHECK_DRAWS), weights, 64), run: () => ours(out) },
+      {
+        name: 'negsample through its napi-rs method',
+        draws: BATCH,
+        verify: () => expectFit('napi-rs method', repeat(viaMethod, CHECK_DRAWS), weights, 64),
+        run: () => viaMethod(out),
+      },
       { name: 'hand-written JS alias (typed arrays, sfc32)', draws: BATCH, verify: () => expectFit('JS alias', repeat(jsAlias, CHECK_DRAWS), weights, 64), run: () => jsAlias(out) },
       { name: '@keystonehq/alias-sampling', draws: BATCH, verify: () => expectFit('keystone', repeat(keystone, CHECK_DRAWS), weights, 64), run: () => keystone(out) },
       {

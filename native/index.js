@@ -850,6 +850,7 @@ module.exports.__panicBeforeJobForTests = nativeBinding.__panicBeforeJobForTests
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.accidentalHitsInto = nativeBinding.accidentalHitsInto
 module.exports.dotPath = nativeBinding.dotPath
+module.exports.fastEntry = nativeBinding.fastEntry
 module.exports.hardNegativesAsync = nativeBinding.hardNegativesAsync
 module.exports.hardNegativesInto = nativeBinding.hardNegativesInto
 module.exports.hitsAsync = nativeBinding.hitsAsync

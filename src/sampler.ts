@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto'
-import { NativeSampler } from '../native/index.js'
+import { fastEntry, NativeSampler, type ExternalObject } from '../native/index.js'
 import {
   describe,
   expectDisjoint,
@@ -99,6 +99,12 @@ const MAX_K = 2 ** 31 - 1
 
 let nativeOf: (sampler: Sampler) => NativeSampler
 
+/**
+ * The addon's direct entry for `negativesInto` (see `crates/negsample-node/src/fast_call.rs`):
+ * the same checks and output as `NativeSampler.negativesInto`, with less per-call bookkeeping.
+ */
+const negativesIntoFast = fastEntry()
+
 /** The native sampler behind a {@link Sampler} (for the other modules of this package), or undefined for anything else. */
 export function nativeSampler(sampler: unknown): NativeSampler | undefined {
   return sampler instanceof Sampler ? nativeOf(sampler) : undefined
@@ -174,6 +180,8 @@ export class Sampler {
   }
 
   readonly #native: NativeSampler
+  /** The handle of `#native` for {@link negativesIntoFast}. */
+  readonly #fast: ExternalObject<'NegsampleSampler'>
   /** The matrix whose positives are excluded. */
   readonly interactions: Interactions
   /** The proposal distribution's name. */
@@ -197,6 +205,7 @@ export class Sampler {
     const threads =
       options.threads === undefined ? undefined : expectInteger('options.threads', options.threads, 1, MAX_THREADS)
     this.#native = native(() => new NativeSampler(handle, name, alpha, weights, seed, threads))
+    this.#fast = this.#native.fastHandle()
     this.interactions = interactions
     this.proposal = name
   }
@@ -254,7 +263,7 @@ export class Sampler {
     expectInt32Array('users', users)
     const count = negativesPerPositive(k)
     expectInt32Array('out', out)
-    native(() => this.#native.negativesInto(users, count, out))
+    native(() => negativesIntoFast(this.#fast, users, count, out))
     return out
   }
 

@@ -10,6 +10,7 @@
 
 mod convert;
 mod evaluate;
+mod fast_call;
 mod hard;
 mod interactions;
 mod io;

@@ -15,6 +15,7 @@ use negsample_core::parallel::MAX_THREADS;
 use negsample_core::{PairwiseOut, PointwiseOut, Proposal, Sampler};
 
 use crate::convert::{check_disjoint, ids_out, integer, into_i32, js_error, seed, span};
+use crate::fast_call::FastHandle;
 use crate::interactions::JsInteractions;
 use crate::job::Job;
 use crate::owned;
@@ -61,6 +62,27 @@ pub struct JsSampler {
 
 fn negatives_per_positive(k: f64) -> Result<usize> {
     integer("k", k, 1, MAX_K).map(|k| k as usize)
+}
+
+/// `k` negatives per user into `out`, after every check of
+/// `NativeSampler.negativesInto` (shared with [`crate::fast_call`]).
+pub(crate) fn negatives_into_checked(
+    sampler: &Sampler,
+    users: &[i32],
+    k: f64,
+    out: &mut [i32],
+) -> Result<()> {
+    let k = negatives_per_positive(k)?;
+    let users =
+        check_ids("users", users, sampler.interactions().num_users() as u64).map_err(js_error)?;
+    check_disjoint(&[("out", span(out))], &[("users", span(users))])?;
+    sampler
+        .check_request(users, None, k, k, &[("out", out.len())])
+        .map_err(js_error)?;
+    let call = sampler.next_call();
+    sampler
+        .negatives_into(users, k, call, ids_out(out))
+        .map_err(js_error)
 }
 
 impl JsSampler {
@@ -175,6 +197,14 @@ impl JsSampler {
         owned::ids(env, &out)
     }
 
+    /// A handle to this sampler for the direct `negativesInto` entry
+    /// (`fastEntry()`, see `fast_call.rs`); it keeps the sampler alive while
+    /// it is referenced.
+    #[napi(catch_unwind, ts_return_type = "ExternalObject<'NegsampleSampler'>")]
+    pub fn fast_handle(&self) -> FastHandle {
+        External::new(self.inner.clone())
+    }
+
     /// `k` negatives per user, into `out`.
     #[napi(catch_unwind)]
     pub fn negatives_into(
@@ -183,16 +213,10 @@ impl JsSampler {
         k: f64,
         mut out: Int32ArraySlice,
     ) -> Result<()> {
-        let k = negatives_per_positive(k)?;
-        let users = self.users(&users)?;
-        check_disjoint(&[("out", span(&out))], &[("users", span(users))])?;
-        let call = self.reserve(users, None, k, k, &[("out", out.len())])?;
         // SAFETY: `out` is a live Int32Array for the duration of this
-        // synchronous call and shares no memory with the inputs (checked).
-        let out = ids_out(unsafe { out.as_mut() });
-        self.inner
-            .negatives_into(users, k, call, out)
-            .map_err(js_error)
+        // synchronous call (`negatives_into_checked` checks it shares no
+        // memory with `users` before writing).
+        negatives_into_checked(&self.inner, &users, k, unsafe { out.as_mut() })
     }
 
     /// `k` negatives per user, computed off the JavaScript thread.
