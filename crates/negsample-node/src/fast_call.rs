@@ -33,6 +33,7 @@ use napi::{sys, Env, JsError};
 use napi_derive::napi;
 use negsample_core::Sampler;
 
+use crate::job::panic_error;
 use crate::sampler::negatives_into_checked;
 
 /// A sampler handle for [`fast_entry`]'s function (`NativeSampler.fastHandle()`):
@@ -79,17 +80,7 @@ unsafe extern "C" fn negatives_into_callback(
     let error = match outcome {
         Ok(Ok(())) => return ptr::null_mut(),
         Ok(Err(error)) => error,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Error::new(
-                Status::GenericFailure,
-                format!("negsample: internal error (a Rust panic): {message}"),
-            )
-        }
+        Err(panic) => panic_error(panic.as_ref()),
     };
     // SAFETY: `env` is live; nothing else is pending on it.
     unsafe { JsError::from(error).throw_into(env) };

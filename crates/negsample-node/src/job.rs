@@ -39,20 +39,23 @@ impl<T: ToNapiValue + TypeName + Send + 'static> Task for Job<T> {
             .ok_or_else(|| Error::from_reason("negsample: a job was run twice"))?;
         match catch_unwind(AssertUnwindSafe(work)) {
             Ok(result) => result,
-            Err(panic) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(Error::from_reason(format!(
-                    "negsample: internal error (a Rust panic): {message}"
-                )))
-            }
+            Err(panic) => Err(panic_error(panic.as_ref())),
         }
     }
 
     fn resolve(&mut self, _env: Env, output: T) -> Result<T> {
         Ok(output)
     }
+}
+
+/// The JavaScript error for a caught Rust panic, with its message.
+pub(crate) fn panic_error(panic: &(dyn std::any::Any + Send)) -> Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    Error::from_reason(format!(
+        "negsample: internal error (a Rust panic): {message}"
+    ))
 }

@@ -45,6 +45,29 @@ pub struct PointwiseBatch {
     pub labels: Float32Array,
 }
 
+impl PairwiseBatch {
+    /// The engine's batch as V8-owned arrays (freed with their JavaScript
+    /// objects, not on a later event-loop turn).
+    pub(crate) fn owned(env: &Env, batch: &negsample_core::PairwiseBatch) -> Result<Self> {
+        Ok(Self {
+            users: owned::ids(env, &batch.users)?,
+            positives: owned::ids(env, &batch.positives)?,
+            negatives: owned::ids(env, &batch.negatives)?,
+        })
+    }
+}
+
+impl PointwiseBatch {
+    /// The engine's batch as V8-owned arrays (see [`PairwiseBatch::owned`]).
+    pub(crate) fn owned(env: &Env, batch: &negsample_core::PointwiseBatch) -> Result<Self> {
+        Ok(Self {
+            users: owned::ids(env, &batch.users)?,
+            items: owned::ids(env, &batch.items)?,
+            labels: owned::floats(env, &batch.labels)?,
+        })
+    }
+}
+
 /// Every training positive once, in shuffled order.
 #[napi(object)]
 pub struct Positives {
@@ -249,11 +272,7 @@ impl JsSampler {
             .inner
             .pairwise(users, &items, k, call)
             .map_err(js_error)?;
-        Ok(PairwiseBatch {
-            users: owned::ids(env, &batch.users)?,
-            positives: owned::ids(env, &batch.positives)?,
-            negatives: owned::ids(env, &batch.negatives)?,
-        })
+        PairwiseBatch::owned(env, &batch)
     }
 
     /// A pairwise batch into caller buffers of `users.length * k` rows.
@@ -331,11 +350,7 @@ impl JsSampler {
             .inner
             .pointwise(users, &items, k, call)
             .map_err(js_error)?;
-        Ok(PointwiseBatch {
-            users: owned::ids(env, &batch.users)?,
-            items: owned::ids(env, &batch.items)?,
-            labels: owned::floats(env, &batch.labels)?,
-        })
+        PointwiseBatch::owned(env, &batch)
     }
 
     /// A pointwise batch into caller buffers of `users.length * (1 + k)` rows.

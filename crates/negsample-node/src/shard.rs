@@ -111,11 +111,7 @@ impl JsShard {
             .sampler()
             .pairwise(users, &items, k, call)
             .map_err(js_error)?;
-        Ok(PairwiseBatch {
-            users: owned::ids(env, &b.users)?,
-            positives: owned::ids(env, &b.positives)?,
-            negatives: owned::ids(env, &b.negatives)?,
-        })
+        PairwiseBatch::owned(env, &b)
     }
 
     /// A pointwise batch from this shard's streams.
@@ -135,10 +131,6 @@ impl JsShard {
             .sampler()
             .pointwise(users, &items, k, call)
             .map_err(js_error)?;
-        Ok(PointwiseBatch {
-            users: owned::ids(env, &b.users)?,
-            items: owned::ids(env, &b.items)?,
-            labels: owned::floats(env, &b.labels)?,
-        })
+        PointwiseBatch::owned(env, &b)
     }
 }
