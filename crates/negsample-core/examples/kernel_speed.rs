@@ -1,3 +1,12 @@
+//! Times the engine directly in Rust, without Node: the draw kernels on
+//! popularity-shaped and uniform tables (`kernels`; table sizes from
+//! `NEGSAMPLE_SIZES`, default 10^5 and 10^7 items), one call of 1, 1,280 and
+//! 4,096 draws (`call`), and exclusion on ml-1m with 1 and 2 threads (no
+//! argument, or `perf` for one configuration). Used to find where the time
+//! of a JavaScript-level benchmark goes; `npm run bench` gives the figures.
+//!
+//! `cargo run --release -p negsample-core --example kernel_speed -- kernels`
+
 use negsample_core::exclusion::Exclusion;
 use negsample_core::kernel::{fill_picks_with, Kernel};
 use negsample_core::rng::{Domain, Stream};
@@ -31,7 +40,11 @@ fn time<F: FnMut()>(label: &str, draws: usize, mut f: F) {
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
     if mode.is_empty() || mode == "kernels" {
-        for n in [100_000usize, 10_000_000] {
+        // Table sizes: NEGSAMPLE_SIZES=1000,100000 (default 10^5 and 10^7).
+        let sizes: Vec<usize> = std::env::var("NEGSAMPLE_SIZES")
+            .map(|v| v.split(',').map(|x| x.trim().parse().unwrap()).collect())
+            .unwrap_or_else(|_| vec![100_000, 10_000_000]);
+        for n in sizes {
             let w: Vec<f64> = (0..n)
                 .map(|i| (1e6 / (i as f64 + 1.0)).powf(0.75))
                 .collect();
