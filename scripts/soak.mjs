@@ -24,7 +24,9 @@
 //    top 50 items returned: 56 KiB per call), results dropped at once. With
 //    results in external buffers these held every result until the loop
 //    ended (+1.3 GiB at N = 10^6 for sampledSoftmax alone, far over the
-//    bound); V8-owned results are freed by the garbage collector.
+//    bound); V8-owned results are freed by the garbage collector. And
+//    N / 500 calls of the matrix getters (indices, indptr, popularity in
+//    turn: up to 540 KiB each), same bound.
 // 2. Concurrency: 2,000 async calls fired at once from as many Promises,
 //    each with its own users, are compared with the same calls made
 //    synchronously, in the same order, on a sampler with the same seed
@@ -283,6 +285,19 @@ check(
   evalGrowth <= RSS_BOUND_MIB * 2 ** 20,
   `RSS grew by ${mib(evalGrowth)} MiB over ${evalCalls} synchronous evaluate calls that never yielded (bound ${RSS_BOUND_MIB} MiB)`,
 )
+// The matrix getters copy whole arrays (indices: 540 KiB here): N / 500
+// calls in turn of indices(), indptr() and popularity().
+const getterCalls = Math.max(3, Math.floor(CALLS / 500))
+const nnz = matrix.nnz
+const getterGrowth = noYieldLoop(getterCalls, (j) => {
+  const a = j % 3 === 0 ? matrix.indices() : j % 3 === 1 ? matrix.indptr() : matrix.popularity()
+  const expectedLength = j % 3 === 0 ? nnz : j % 3 === 1 ? NUM_USERS + 1 : NUM_ITEMS
+  if (a.length !== expectedLength) failures.push(`getter call ${j}: length ${a.length}, expected ${expectedLength}`)
+})
+check(
+  getterGrowth <= RSS_BOUND_MIB * 2 ** 20,
+  `RSS grew by ${mib(getterGrowth)} MiB over ${getterCalls} synchronous matrix getter calls that never yielded (bound ${RSS_BOUND_MIB} MiB)`,
+)
 
 while (done < CALLS) {
   const stop = Math.min(CALLS, done + tenth)
@@ -397,6 +412,8 @@ const report = {
   softmaxChecked,
   evaluateNoYieldCalls: evalCalls,
   evaluateNoYieldGrowthMiB: mib(evalGrowth),
+  getterNoYieldCalls: getterCalls,
+  getterNoYieldGrowthMiB: mib(getterGrowth),
   concurrentCalls: CONCURRENT,
   concurrentMismatches: mismatches,
   concurrentDistinctOutputs: distinct,
@@ -416,6 +433,7 @@ if (JSON_OUT) {
   console.log(`  RSS by calls: ${report.rssSamplesMiB.map(([c, r]) => `${c}:${r}`).join(' ')}`)
   console.log(`  ${noYieldCalls} synchronous calls that never yield: RSS growth ${report.noYieldGrowthMiB} MiB (bound ${RSS_BOUND_MIB} MiB)`)
   console.log(`  ${softmaxCalls} synchronous sampledSoftmax calls that never yield: RSS growth ${report.softmaxNoYieldGrowthMiB} MiB; ${evalCalls} synchronous evaluate calls: ${report.evaluateNoYieldGrowthMiB} MiB (bound ${RSS_BOUND_MIB} MiB each)`)
+  console.log(`  ${getterCalls} synchronous matrix getter calls (indices, indptr, popularity) that never yield: RSS growth ${report.getterNoYieldGrowthMiB} MiB`)
   console.log(`  concurrency: ${CONCURRENT} async calls at once, ${mismatches} differ from the synchronous reference, ${distinct} distinct outputs`)
   console.log(
     `  dropped sampler: ${gcRoundsWhilePending} forced GCs, the first with ${pendingAfterGc} of ${JOBS} jobs pending; ` +
