@@ -346,6 +346,15 @@ export interface NativeDelimitedOptions {
  */
 export declare function nativeEvaluate(train: JsInteractions, test: JsInteractions, users: Int32Array | undefined | null, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, dim: number, k: number, topItems: boolean): NativeEvaluation
 
+/**
+ * As `nativeEvaluate`, with the held-out positives given as (user, item)
+ * pairs: the test matrix is built here and dropped when the call returns
+ * (a matrix object made in JavaScript for each call would be freed only by
+ * its finalizer, on a later turn of the event loop: the soak's finding 6).
+ * Costs O(pairs + numUsers) more than `nativeEvaluate`.
+ */
+export declare function nativeEvaluatePairs(train: JsInteractions, testUsers: Int32Array, testItems: Int32Array, users: Int32Array | undefined | null, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, dim: number, k: number, topItems: boolean): NativeEvaluation
+
 /** Per-user metrics of one evaluation. */
 export interface NativeEvaluation {
   /** The users evaluated (those asked for that have a held-out positive). */
@@ -431,7 +440,8 @@ export interface Positives {
 /**
  * A batch's shared sampled-softmax candidates with log Q and expected
  * counts for candidates and positives; with `users`, the accidental-hit
- * mask (rows x candidates) too.
+ * mask (rows x candidates) too. The arrays are V8-owned copies (see
+ * `owned`), so a synchronous loop of calls holds no dropped result.
  */
 export declare function sampledSoftmax(sampler: JsSampler, positives: Int32Array, numSampled: number, unique: boolean, users?: Int32Array | undefined | null, parallel?: boolean | undefined | null): SampledSoftmaxResult
 

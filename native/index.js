@@ -860,6 +860,7 @@ module.exports.loadAdjacencyAsync = nativeBinding.loadAdjacencyAsync
 module.exports.loadDelimited = nativeBinding.loadDelimited
 module.exports.loadDelimitedAsync = nativeBinding.loadDelimitedAsync
 module.exports.nativeEvaluate = nativeBinding.nativeEvaluate
+module.exports.nativeEvaluatePairs = nativeBinding.nativeEvaluatePairs
 module.exports.openDataset = nativeBinding.openDataset
 module.exports.sampledSoftmax = nativeBinding.sampledSoftmax
 module.exports.sampledSoftmaxAsync = nativeBinding.sampledSoftmaxAsync

@@ -17,6 +17,16 @@
 //    output is checked: no negative is a positive of its user.
 //    Then 100,000 more synchronous calls in a loop that never yields
 //    to the event loop, with RSS read right after it: same bound.
+//    Then two more such loops, same bound each: N / 50 synchronous
+//    `sampledSoftmax` calls (256 positives, 256 sampled candidates, with the
+//    hit mask of 256 users: 260 KiB of results per call) and N / 100
+//    synchronous `evaluate` calls (256 users of a 2,000 x 500 matrix, dim 8,
+//    top 50 items returned: 56 KiB per call), results dropped at once. With
+//    results in external buffers these held every result until the loop
+//    ended (+1.3 GiB at N = 10^6 for sampledSoftmax alone, far over the
+//    bound); V8-owned results are freed by the garbage collector. And
+//    N / 500 calls of the matrix getters (indices, indptr, popularity in
+//    turn: up to 540 KiB each), same bound.
 // 2. Concurrency: 2,000 async calls fired at once from as many Promises,
 //    each with its own users, are compared with the same calls made
 //    synchronously, in the same order, on a sampler with the same seed
@@ -36,7 +46,7 @@ import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const { Interactions, Sampler } = require(path.join(root, 'dist/index.js'))
+const { Interactions, Sampler, sampledSoftmax, evaluate } = require(path.join(root, 'dist/index.js'))
 const native = require(path.join(root, 'native/index.js'))
 
 const RSS_BOUND_MIB = 48
@@ -207,6 +217,88 @@ check(
   noYieldGrowth <= RSS_BOUND_MIB * 2 ** 20,
   `RSS grew by ${mib(noYieldGrowth)} MiB over ${noYieldCalls} synchronous calls that never yielded (bound ${RSS_BOUND_MIB} MiB)`,
 )
+
+// The same for sampledSoftmax and evaluate (their results used to be
+// external buffers too: see `owned.rs` in the binding).
+function noYieldLoop(calls, call) {
+  globalThis.gc()
+  const rssBefore = process.memoryUsage().rss
+  for (let j = 0; j < calls; j++) call(j)
+  globalThis.gc()
+  return process.memoryUsage().rss - rssBefore
+}
+const softmaxCalls = Math.max(1, Math.floor(CALLS / 50))
+const softmaxPositives = batches[0].items
+const softmaxUsers = batches[0].users
+let softmaxChecked = 0
+const softmaxGrowth = noYieldLoop(softmaxCalls, (j) => {
+  const r = sampledSoftmax(sampler, softmaxPositives, { numSampled: 256, users: softmaxUsers })
+  if (j % 500 === 0) {
+    softmaxChecked++
+    check(r.candidates.length === 256 && r.hits.length === 256 * 256, `sampledSoftmax call ${j}: wrong result sizes`)
+    // The hit mask marks exactly the candidates that are positives of the row's user or its own positive.
+    for (let row = 0; row < 256; row += 37) {
+      for (let c = 0; c < 256; c++) {
+        const cand = r.candidates[c]
+        const hit = rowSets[softmaxUsers[row]].has(cand) || cand === softmaxPositives[row]
+        if ((r.hits[row * 256 + c] !== 0) !== hit) {
+          failures.push(`sampledSoftmax call ${j}: hit mask wrong at row ${row}, candidate ${c}`)
+          return
+        }
+      }
+    }
+  }
+})
+check(
+  softmaxGrowth <= RSS_BOUND_MIB * 2 ** 20,
+  `RSS grew by ${mib(softmaxGrowth)} MiB over ${softmaxCalls} synchronous sampledSoftmax calls that never yielded (bound ${RSS_BOUND_MIB} MiB)`,
+)
+const EVAL_USERS = 2000
+const EVAL_ITEMS = 500
+const EVAL_DIM = 8
+const evalNext = prng(31)
+const evalTrainPairs = [[], []]
+const evalTestPairs = [[], []]
+for (let u = 0; u < EVAL_USERS; u++) {
+  for (let j = 0; j < 6; j++) {
+    const target = j < 5 ? evalTrainPairs : evalTestPairs
+    target[0].push(u)
+    target[1].push(Math.floor(evalNext() ** 2 * EVAL_ITEMS))
+  }
+}
+const evalTrain = Interactions.fromCoo(Int32Array.from(evalTrainPairs[0]), Int32Array.from(evalTrainPairs[1]), { numUsers: EVAL_USERS, numItems: EVAL_ITEMS })
+const evalTest = { users: Int32Array.from(evalTestPairs[0]), items: Int32Array.from(evalTestPairs[1]) }
+const evalUserEmb = Float32Array.from({ length: EVAL_USERS * EVAL_DIM }, () => evalNext() - 0.5)
+const evalItemEmb = Float32Array.from({ length: EVAL_ITEMS * EVAL_DIM }, () => evalNext() - 0.5)
+const evalUsers = Int32Array.from({ length: 256 }, (_, j) => (j * 7) % EVAL_USERS)
+const evalCalls = Math.max(1, Math.floor(CALLS / 100))
+let evalFirst
+const evalGrowth = noYieldLoop(evalCalls, (j) => {
+  const r = evaluate(evalTrain, evalTest, evalUserEmb, evalItemEmb, { k: 50, users: evalUsers, topItems: true })
+  if (j === 0) evalFirst = r
+  else if (j % 500 === 0 && (r.recall.length !== evalFirst.recall.length || r.recall.some((v, i) => v !== evalFirst.recall[i]))) {
+    failures.push(`evaluate call ${j}: a different result for the same input`)
+  }
+})
+check(evalFirst !== undefined && evalFirst.topItems.length === 256 * 50, 'evaluate: wrong topItems size')
+check(
+  evalGrowth <= RSS_BOUND_MIB * 2 ** 20,
+  `RSS grew by ${mib(evalGrowth)} MiB over ${evalCalls} synchronous evaluate calls that never yielded (bound ${RSS_BOUND_MIB} MiB)`,
+)
+// The matrix getters copy whole arrays (indices: 540 KiB here): N / 500
+// calls in turn of indices(), indptr() and popularity().
+const getterCalls = Math.max(3, Math.floor(CALLS / 500))
+const nnz = matrix.nnz
+const getterGrowth = noYieldLoop(getterCalls, (j) => {
+  const a = j % 3 === 0 ? matrix.indices() : j % 3 === 1 ? matrix.indptr() : matrix.popularity()
+  const expectedLength = j % 3 === 0 ? nnz : j % 3 === 1 ? NUM_USERS + 1 : NUM_ITEMS
+  if (a.length !== expectedLength) failures.push(`getter call ${j}: length ${a.length}, expected ${expectedLength}`)
+})
+check(
+  getterGrowth <= RSS_BOUND_MIB * 2 ** 20,
+  `RSS grew by ${mib(getterGrowth)} MiB over ${getterCalls} synchronous matrix getter calls that never yielded (bound ${RSS_BOUND_MIB} MiB)`,
+)
+
 while (done < CALLS) {
   const stop = Math.min(CALLS, done + tenth)
   await runAsync(done, stop)
@@ -216,7 +308,10 @@ while (done < CALLS) {
 const after = await settledRss()
 const growth = after.rss - before.rss
 check(growth <= RSS_BOUND_MIB * 2 ** 20, `RSS grew by ${mib(growth)} MiB over ${CALLS} calls (bound ${RSS_BOUND_MIB} MiB)`)
-check(sampler.calls === WARMUP + CALLS + noYieldCalls, `calls = ${sampler.calls}, expected ${WARMUP + CALLS + noYieldCalls}`)
+check(
+  sampler.calls === WARMUP + CALLS + noYieldCalls + softmaxCalls,
+  `calls = ${sampler.calls}, expected ${WARMUP + CALLS + noYieldCalls + softmaxCalls}`,
+)
 const leakSeconds = (Date.now() - started) / 1000
 
 // ------------------------------------------------------------ 2. concurrency
@@ -312,6 +407,13 @@ const report = {
   rssSamplesMiB: samples.map((s) => [s.calls, mib(s.rss)]),
   noYieldCalls,
   noYieldGrowthMiB: mib(noYieldGrowth),
+  softmaxNoYieldCalls: softmaxCalls,
+  softmaxNoYieldGrowthMiB: mib(softmaxGrowth),
+  softmaxChecked,
+  evaluateNoYieldCalls: evalCalls,
+  evaluateNoYieldGrowthMiB: mib(evalGrowth),
+  getterNoYieldCalls: getterCalls,
+  getterNoYieldGrowthMiB: mib(getterGrowth),
   concurrentCalls: CONCURRENT,
   concurrentMismatches: mismatches,
   concurrentDistinctOutputs: distinct,
@@ -330,6 +432,8 @@ if (JSON_OUT) {
   console.log(`  heapUsed ${report.heapUsedBeforeMiB} -> ${report.heapUsedAfterMiB} MiB, external ${report.externalBeforeMiB} -> ${report.externalAfterMiB} MiB`)
   console.log(`  RSS by calls: ${report.rssSamplesMiB.map(([c, r]) => `${c}:${r}`).join(' ')}`)
   console.log(`  ${noYieldCalls} synchronous calls that never yield: RSS growth ${report.noYieldGrowthMiB} MiB (bound ${RSS_BOUND_MIB} MiB)`)
+  console.log(`  ${softmaxCalls} synchronous sampledSoftmax calls that never yield: RSS growth ${report.softmaxNoYieldGrowthMiB} MiB; ${evalCalls} synchronous evaluate calls: ${report.evaluateNoYieldGrowthMiB} MiB (bound ${RSS_BOUND_MIB} MiB each)`)
+  console.log(`  ${getterCalls} synchronous matrix getter calls (indices, indptr, popularity) that never yield: RSS growth ${report.getterNoYieldGrowthMiB} MiB`)
   console.log(`  concurrency: ${CONCURRENT} async calls at once, ${mismatches} differ from the synchronous reference, ${distinct} distinct outputs`)
   console.log(
     `  dropped sampler: ${gcRoundsWhilePending} forced GCs, the first with ${pendingAfterGc} of ${JOBS} jobs pending; ` +

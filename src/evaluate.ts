@@ -1,4 +1,4 @@
-import { nativeEvaluate } from '../native/index.js'
+import { nativeEvaluate, nativeEvaluatePairs } from '../native/index.js'
 import {
   describe,
   expectFloat32Array,
@@ -66,16 +66,13 @@ function meanOf(values: Float64Array): number {
   return values.length === 0 ? Number.NaN : sum / values.length
 }
 
-function heldOut(train: Interactions, test: unknown): Interactions {
+function heldOut(test: unknown): Interactions | HeldOutPairs {
   if (test instanceof Interactions) return test
   if (test !== null && typeof test === 'object' && 'users' in test && 'items' in test) {
     const pairs = test as HeldOutPairs
     expectInt32Array('test.users', pairs.users)
     expectInt32Array('test.items', pairs.items)
-    return Interactions.fromCoo(pairs.users, pairs.items, {
-      numUsers: train.numUsers,
-      numItems: train.numItems,
-    })
+    return pairs
   }
   throw new TypeError(`test must be an Interactions or { users, items } Int32Arrays, got ${describe(test)}`)
 }
@@ -133,18 +130,32 @@ export function evaluate(
     }
   }
   if (options.users !== undefined) expectInt32Array('options.users', options.users)
-  const testHandle = nativeInteractions(heldOut(train, test))!
+  const held = heldOut(test)
+  // Pairs go to the engine as they are (no matrix object per call: its native memory would
+  // be freed only by a finalizer on a later event-loop turn, see RELIABILITY.md finding 6).
   const result = native(() =>
-    nativeEvaluate(
-      trainHandle,
-      testHandle,
-      options.users,
-      userEmbeddings,
-      itemEmbeddings,
-      dim,
-      k,
-      options.topItems ?? false,
-    ),
+    held instanceof Interactions
+      ? nativeEvaluate(
+          trainHandle,
+          nativeInteractions(held)!,
+          options.users,
+          userEmbeddings,
+          itemEmbeddings,
+          dim,
+          k,
+          options.topItems ?? false,
+        )
+      : nativeEvaluatePairs(
+          trainHandle,
+          held.users,
+          held.items,
+          options.users,
+          userEmbeddings,
+          itemEmbeddings,
+          dim,
+          k,
+          options.topItems ?? false,
+        ),
   )
   const evaluation: Evaluation = {
     k,

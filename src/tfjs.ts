@@ -47,8 +47,38 @@ function expectTensor(tf: TfCore, name: string, value: unknown, dtype?: string):
   if (!(value instanceof tf.Tensor)) {
     throw new TypeError(`${name} must be a tf.Tensor, got ${describe(value)}`)
   }
+  if (value.isDisposed) {
+    throw new TypeError(`${name} has been disposed (a tf.Tensor of shape [${value.shape}], dtype '${value.dtype}')`)
+  }
   if (dtype !== undefined && value.dtype !== dtype) {
     throw new TypeError(`${name} must have dtype '${dtype}', got '${value.dtype}'`)
+  }
+}
+
+/** Whether `shape` broadcasts to exactly `target` (NumPy rules, aligned on the right). */
+function broadcastsTo(shape: readonly number[], target: readonly number[]): boolean {
+  if (shape.length > target.length) return false
+  for (let j = 1; j <= shape.length; j++) {
+    const a = shape[shape.length - j]!
+    if (a !== 1 && a !== target[target.length - j]) return false
+  }
+  return true
+}
+
+/** Whether two shapes broadcast together (NumPy rules). */
+function broadcastTogether(a: readonly number[], b: readonly number[]): boolean {
+  for (let j = 1; j <= Math.min(a.length, b.length); j++) {
+    const x = a[a.length - j]!
+    const y = b[b.length - j]!
+    if (x !== y && x !== 1 && y !== 1) return false
+  }
+  return true
+}
+
+/** RangeError unless tensor `name` broadcasts to `target` (the shape of `targetName`). */
+function expectBroadcastsTo(name: string, value: tfc.Tensor, targetName: string, target: readonly number[]): void {
+  if (!broadcastsTo(value.shape, target)) {
+    throw new RangeError(`${name} has shape [${value.shape}], which does not broadcast to ${targetName}'s shape [${target}]`)
   }
 }
 
@@ -120,6 +150,12 @@ function shapeOf(rows: number, options: TensorOptions, groupOffset: number): num
   }
 }
 
+function expectBatch(batch: unknown): void {
+  if (batch === null || typeof batch !== 'object') {
+    throw new TypeError(`batch must be an object of typed arrays (a batch from the sampler), got ${describe(batch)}`)
+  }
+}
+
 function expectArray(name: string, value: unknown, tag: 'Int32Array' | 'Float32Array', rows: number): void {
   if (!ArrayBuffer.isView(value) || Object.prototype.toString.call(value).slice(8, -1) !== tag) {
     throw new TypeError(`${name} must be an ${tag}, got ${describe(value)}`)
@@ -139,7 +175,7 @@ function expectArray(name: string, value: unknown, tag: 'Int32Array' | 'Float32A
  */
 export function pairwiseTensors(tf: TfCore, batch: PairwiseBatch, options: TensorOptions = {}): PairwiseTensors {
   expectTf(tf)
-  expectOptions('batch', batch)
+  expectBatch(batch)
   const rows = (batch?.users as Int32Array | undefined)?.length ?? 0
   expectArray('batch.users', batch.users, 'Int32Array', rows)
   expectArray('batch.positives', batch.positives, 'Int32Array', rows)
@@ -164,7 +200,7 @@ export function pairwiseTensors(tf: TfCore, batch: PairwiseBatch, options: Tenso
  */
 export function pointwiseTensors(tf: TfCore, batch: PointwiseBatch, options: TensorOptions = {}): PointwiseTensors {
   expectTf(tf)
-  expectOptions('batch', batch)
+  expectBatch(batch)
   const rows = (batch?.users as Int32Array | undefined)?.length ?? 0
   expectArray('batch.users', batch.users, 'Int32Array', rows)
   expectArray('batch.items', batch.items, 'Int32Array', rows)
@@ -502,6 +538,7 @@ function reduce(tf: TfCore, losses: tfc.Tensor, options: LossOptions): tfc.Tenso
   let total: tfc.Tensor | number = losses.size
   if (options.weights !== undefined) {
     expectTensor(tf, 'options.weights', options.weights, 'float32')
+    expectBroadcastsTo('options.weights', options.weights, 'the per-element losses', losses.shape)
     weighted = tf.mul(losses, options.weights)
     total = tf.sum(tf.mul(tf.onesLike(losses), options.weights))
   }
@@ -531,6 +568,11 @@ export function bprLoss(
   expectTf(tf)
   expectFloatTensor(tf, 'positiveScores', positiveScores)
   expectFloatTensor(tf, 'negativeScores', negativeScores)
+  if (!broadcastTogether(positiveScores.shape, negativeScores.shape)) {
+    throw new RangeError(
+      `negativeScores has shape [${negativeScores.shape}], which does not broadcast with positiveScores' shape [${positiveScores.shape}]`,
+    )
+  }
   return tf.tidy(() => reduce(tf, tf.softplus(tf.sub(negativeScores, positiveScores)), options))
 }
 
@@ -546,6 +588,7 @@ export function bceWithLogitsLoss(tf: TfCore, logits: tfc.Tensor, labels: tfc.Te
   expectTf(tf)
   expectFloatTensor(tf, 'logits', logits)
   expectFloatTensor(tf, 'labels', labels)
+  expectBroadcastsTo('labels', labels, 'logits', logits.shape)
   return tf.tidy(() => {
     const perElement = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.softplus(tf.neg(tf.abs(logits))))
     return reduce(tf, perElement, options)
@@ -594,8 +637,14 @@ export function sampledSoftmaxLoss(tf: TfCore, logits: tfc.Tensor, options: Samp
   if (positive === 'diagonal' && rows !== columns) {
     throw new RangeError(`logits must be square for positive 'diagonal', got shape [${logits.shape}]`)
   }
-  if (options.logQ !== undefined) expectFloatTensor(tf, 'options.logQ', options.logQ)
-  if (options.mask !== undefined) expectTensor(tf, 'options.mask', options.mask)
+  if (options.logQ !== undefined) {
+    expectFloatTensor(tf, 'options.logQ', options.logQ)
+    expectBroadcastsTo('options.logQ', options.logQ, 'logits', logits.shape)
+  }
+  if (options.mask !== undefined) {
+    expectTensor(tf, 'options.mask', options.mask)
+    expectBroadcastsTo('options.mask', options.mask, 'logits', logits.shape)
+  }
   return tf.tidy(() => {
     const target =
       positive === 'first'

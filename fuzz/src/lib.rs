@@ -38,6 +38,9 @@ use negsample_core::batch::{PairwiseOut, PointwiseOut};
 use negsample_core::sampler::MAX_OUTPUT;
 use negsample_core::{AliasTable, Error, Interactions, Proposal, Sampler};
 
+mod files;
+pub use files::{open_file, read_adjacency_bytes, read_delimited_bytes, read_movielens};
+
 /// What a harness did with an input (tests count these to show that both
 /// the success and the error paths are reached).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +64,10 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("alias_weights", alias_weights),
     ("sample_negatives", sample_negatives),
     ("batches", batches),
+    ("read_adjacency", read_adjacency_bytes),
+    ("read_delimited", read_delimited_bytes),
+    ("read_movielens", read_movielens),
+    ("open_file", open_file),
 ];
 
 /// The largest output (rows) a harness allocates.
@@ -174,6 +181,15 @@ fn first_bad_id(name: &'static str, ids: &[i32], bound: usize) -> Option<Error> 
 /// The count the engine must use: the given one, or the largest id + 1.
 fn resolved(given: Option<usize>, ids: &[i32]) -> usize {
     given.unwrap_or_else(|| ids.iter().map(|&v| v.max(-1) as i64 + 1).max().unwrap_or(0) as usize)
+}
+
+/// The rows of `num_users` users holding `pairs` (user, item).
+fn rows_of(num_users: usize, pairs: &BTreeSet<(u32, u32)>) -> Vec<BTreeSet<u32>> {
+    let mut rows = vec![BTreeSet::new(); num_users];
+    for &(u, i) in pairs {
+        rows[u as usize].insert(i);
+    }
+    rows
 }
 
 /// Checks the structure of a matrix and that its rows are `rows`.

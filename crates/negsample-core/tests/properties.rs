@@ -11,8 +11,9 @@
 //!    masses sum to `n * 2^32`, zero weights get nothing, positive weights
 //!    keep something, and masses are within 1e-7 of the requested shares;
 //! 5. determinism: same seed and call, same output, on a second sampler and
-//!    on every execution variant in [`variants`] (the scalar kernel today;
-//!    the threaded and SIMD paths add one row each when they land).
+//!    on every execution variant in [`variants`] (the scalar kernel on 1, 2
+//!    and 7 threads, every SIMD kernel this CPU runs on 1 and 7 threads),
+//!    for the request and for one large enough to be split over threads.
 //!
 //! Every property runs from a fixed proptest seed ([`config`]), so a build
 //! passes or fails deterministically; the matrices, proposals and sampler
@@ -31,6 +32,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::{chi_square, histogram};
+use negsample_core::kernel::Kernel;
+use negsample_core::parallel::PARALLEL_MIN;
 use negsample_core::{AliasTable, Error, Interactions, Proposal, Sampler};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -136,18 +139,84 @@ fn has_negative(m: &Matrix, weights: &[f64], u: usize) -> bool {
 
 /// One way of computing `negatives_into`'s output; every variant must give
 /// the scalar reference's output bit for bit.
-type Variant = fn(&Sampler, &[u32], usize, u64) -> Vec<u32>;
+type Variant = Box<dyn Fn(&Sampler, &[u32], usize, u64) -> Vec<u32>>;
 
-/// The execution variants determinism is checked across. Today: the scalar
-/// kernel, called once for the whole output. When the threaded path
-/// (issue 3) lands, add a row per thread count (1, 2, 4, 7) and per
-/// instruction set it selects.
-fn variants() -> Vec<(&'static str, Variant)> {
-    vec![("scalar, one call", |s, users, k, call| {
-        let mut out = vec![0u32; users.len() * k];
-        s.negatives_into(users, k, call, &mut out).unwrap();
-        out
-    })]
+/// `s` rebuilt from its own table and seed, drawing with `kernel` on
+/// `threads` threads (the same table and seed must give the same output).
+fn rebuilt(s: &Sampler, kernel: Kernel, threads: usize) -> Sampler {
+    Sampler::from_table(s.interactions().clone(), s.table().clone(), s.seed())
+        .unwrap()
+        .with_kernel(kernel)
+        .unwrap()
+        .with_threads(threads)
+        .unwrap()
+}
+
+fn run_variant(
+    s: &Sampler,
+    kernel: Kernel,
+    threads: usize,
+    users: &[u32],
+    k: usize,
+    call: u64,
+) -> Vec<u32> {
+    let mut out = vec![0u32; users.len() * k];
+    rebuilt(s, kernel, threads)
+        .negatives_into(users, k, call, &mut out)
+        .unwrap();
+    out
+}
+
+/// The execution variants determinism is checked across. Row 0, the
+/// reference: the scalar kernel on one thread. Then the scalar kernel on 2
+/// and 7 threads, and every kernel this CPU can run (`Kernel::available()`)
+/// on 1 and 7 threads. Threads only split calls of at least
+/// `parallel::PARALLEL_MIN` outputs, so the property also runs a request
+/// above that size (see `same_seed_and_call_same_output_on_every_variant`).
+fn variants() -> Vec<(String, Variant)> {
+    let mut rows: Vec<(String, Variant)> = Vec::new();
+    for threads in [1usize, 2, 7] {
+        rows.push((
+            format!("scalar, {threads} thread(s)"),
+            Box::new(move |s: &Sampler, users: &[u32], k: usize, call: u64| {
+                run_variant(s, Kernel::Scalar, threads, users, k, call)
+            }),
+        ));
+    }
+    for kernel in Kernel::available() {
+        if kernel == Kernel::Scalar {
+            continue;
+        }
+        for threads in [1usize, 7] {
+            rows.push((
+                format!("{}, {threads} thread(s)", kernel.name()),
+                Box::new(move |s: &Sampler, users: &[u32], k: usize, call: u64| {
+                    run_variant(s, kernel, threads, users, k, call)
+                }),
+            ));
+        }
+    }
+    rows
+}
+
+#[test]
+fn variants_cover_threads_and_every_available_kernel() {
+    let names: Vec<String> = variants().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names[0], "scalar, 1 thread(s)");
+    for kernel in Kernel::available() {
+        assert!(
+            names.iter().any(|n| n.starts_with(kernel.name())),
+            "{} has no row: {names:?}",
+            kernel.name()
+        );
+    }
+    for threads in ["1 thread", "2 thread", "7 thread"] {
+        assert!(
+            names.iter().any(|n| n.contains(threads)),
+            "{threads}: {names:?}"
+        );
+    }
+    println!("variants: {names:?}");
 }
 
 proptest! {
@@ -286,17 +355,29 @@ proptest! {
         let users: Vec<u32> = (0..m.rows.len() as u32)
             .filter(|&u| has_negative(&m, &weights, u as usize))
             .collect();
-        let reference = variants()[0].1(&a, &users, k, call);
-        for (name, variant) in variants() {
+        let variants = variants();
+        let reference = variants[0].1(&a, &users, k, call);
+        // A request large enough to be split over threads: the users
+        // repeated up to just over `PARALLEL_MIN` outputs.
+        let big: Vec<u32> = users.iter().copied().cycle()
+            .take(if users.is_empty() { 0 } else { PARALLEL_MIN / k + 1 + users.len() })
+            .collect();
+        let big_reference = variants[0].1(&a, &big, k, call);
+        for (name, variant) in &variants {
             prop_assert_eq!(&variant(&a, &users, k, call), &reference, "{} differs", name);
             prop_assert_eq!(&variant(&b, &users, k, call), &reference, "{} on a second sampler", name);
+            prop_assert_eq!(&variant(&a, &big, k, call), &big_reference, "{} differs on {} outputs", name, big.len() * k);
         }
+        // The reference is the sampler's own output (any kernel, any threads).
+        let mut own = vec![0u32; users.len() * k];
+        a.negatives_into(&users, k, call, &mut own).unwrap();
+        prop_assert_eq!(&own, &reference);
         // Another call number gives other output (unless there is nothing to choose).
         let choices: usize = users.iter().map(|&u| {
             (0..m.num_items).filter(|&i| weights[i] > 0.0 && !m.rows[u as usize].contains(&(i as u32))).count()
         }).max().unwrap_or(0);
         if choices > 1 && users.len() * k >= 64 {
-            prop_assert_ne!(&variants()[0].1(&a, &users, k, call.wrapping_add(1)), &reference);
+            prop_assert_ne!(&variants[0].1(&a, &users, k, call.wrapping_add(1)), &reference);
         }
     }
 }

@@ -6,11 +6,14 @@
 #![cfg_attr(test, allow(dead_code))]
 
 use napi::bindgen_prelude::*;
+use napi::Env;
 use napi_derive::napi;
 use negsample_core::evaluate::{evaluate, EvaluateInput};
+use negsample_core::Interactions;
 
-use crate::convert::{integer, into_i32, js_error};
+use crate::convert::{integer, js_error};
 use crate::interactions::JsInteractions;
+use crate::owned;
 
 /// Per-user metrics of one evaluation.
 #[napi(object)]
@@ -34,6 +37,7 @@ pub struct NativeEvaluation {
 #[napi(catch_unwind, js_name = "nativeEvaluate")]
 #[allow(clippy::too_many_arguments)]
 pub fn native_evaluate(
+    env: &Env,
     train: &JsInteractions,
     test: &JsInteractions,
     users: Option<Int32ArraySlice>,
@@ -43,24 +47,87 @@ pub fn native_evaluate(
     k: f64,
     top_items: bool,
 ) -> Result<NativeEvaluation> {
+    run(
+        env,
+        &train.inner,
+        &test.inner,
+        users.as_deref(),
+        &user_embeddings,
+        &item_embeddings,
+        (dim, k, top_items),
+    )
+}
+
+/// As `nativeEvaluate`, with the held-out positives given as (user, item)
+/// pairs: the test matrix is built here and dropped when the call returns
+/// (a matrix object made in JavaScript for each call would be freed only by
+/// its finalizer, on a later turn of the event loop: the soak's finding 6).
+/// Costs O(pairs + numUsers) more than `nativeEvaluate`.
+#[napi(catch_unwind, js_name = "nativeEvaluatePairs")]
+#[allow(clippy::too_many_arguments)]
+pub fn native_evaluate_pairs(
+    env: &Env,
+    train: &JsInteractions,
+    test_users: Int32ArraySlice,
+    test_items: Int32ArraySlice,
+    users: Option<Int32ArraySlice>,
+    user_embeddings: Float32ArraySlice,
+    item_embeddings: Float32ArraySlice,
+    dim: f64,
+    k: f64,
+    top_items: bool,
+) -> Result<NativeEvaluation> {
+    let m = &train.inner;
+    let test = Interactions::from_coo(
+        &test_users,
+        &test_items,
+        Some(m.num_users()),
+        Some(m.num_items()),
+    )
+    .map_err(js_error)?;
+    run(
+        env,
+        m,
+        &test,
+        users.as_deref(),
+        &user_embeddings,
+        &item_embeddings,
+        (dim, k, top_items),
+    )
+}
+
+fn run(
+    env: &Env,
+    train: &Interactions,
+    test: &Interactions,
+    users: Option<&[i32]>,
+    user_embeddings: &[f32],
+    item_embeddings: &[f32],
+    (dim, k, top_items): (f64, f64, bool),
+) -> Result<NativeEvaluation> {
     let dim = integer("dim", dim, 1, i32::MAX as u64)? as usize;
     let k = integer("k", k, 1, negsample_core::evaluate::MAX_K as u64)? as usize;
     let input = EvaluateInput {
-        train: &train.inner,
-        test: &test.inner,
-        users: users.as_deref(),
-        user_embeddings: &user_embeddings,
-        item_embeddings: &item_embeddings,
+        train,
+        test,
+        users,
+        user_embeddings,
+        item_embeddings,
         dim,
         k,
         keep_top: top_items,
     };
     let result = evaluate(&input).map_err(js_error)?;
+    // V8-owned copies (see `owned`): a synchronous loop of evaluations that
+    // never yields must not hold every result until the event loop turns.
     Ok(NativeEvaluation {
-        users: Int32Array::new(into_i32(result.users)),
-        recall: Float64Array::new(result.recall),
-        ndcg: Float64Array::new(result.ndcg),
-        hit_rate: Float64Array::new(result.hit_rate),
-        top_items: result.top_items.map(|top| Int32Array::new(into_i32(top))),
+        users: owned::ids(env, &result.users)?,
+        recall: owned::doubles(env, &result.recall)?,
+        ndcg: owned::doubles(env, &result.ndcg)?,
+        hit_rate: owned::doubles(env, &result.hit_rate)?,
+        top_items: result
+            .top_items
+            .map(|top| owned::ids(env, &top))
+            .transpose()?,
     })
 }

@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 use napi::bindgen_prelude::*;
+use napi::Env;
 use napi_derive::napi;
 use negsample_core::error::check_ids;
 use negsample_core::hard::{self, Embeddings, HardOptions, HardOut, Layout, Strategy};
@@ -21,6 +22,7 @@ use negsample_core::Sampler;
 use crate::convert::{check_disjoint, ids_out, integer, into_i32, js_error, span};
 use crate::interactions::JsInteractions;
 use crate::job::Job;
+use crate::owned;
 use crate::sampler::JsSampler;
 
 /// The options of a hard-negatives call.
@@ -368,6 +370,46 @@ fn softmax_request(
     Ok((positives, num_sampled, users, s.next_call()))
 }
 
+/// A sampled-softmax result before it is handed to JavaScript.
+struct SoftmaxParts {
+    candidates: Vec<u32>,
+    candidate_log_q: Vec<f32>,
+    candidate_expected_counts: Vec<f32>,
+    positive_log_q: Vec<f32>,
+    positive_expected_counts: Vec<f32>,
+    num_tries: f64,
+    hits: Option<Vec<f32>>,
+}
+
+impl SoftmaxParts {
+    /// As external buffers (for the `...Async` form, whose Promise settles
+    /// on the event loop, which frees them).
+    fn external(self) -> SampledSoftmaxResult {
+        SampledSoftmaxResult {
+            candidates: Int32Array::new(into_i32(self.candidates)),
+            candidate_log_q: Float32Array::new(self.candidate_log_q),
+            candidate_expected_counts: Float32Array::new(self.candidate_expected_counts),
+            positive_log_q: Float32Array::new(self.positive_log_q),
+            positive_expected_counts: Float32Array::new(self.positive_expected_counts),
+            num_tries: self.num_tries,
+            hits: self.hits.map(Float32Array::new),
+        }
+    }
+
+    /// As V8-owned copies (for the synchronous form: see `owned`).
+    fn owned(self, env: &Env) -> Result<SampledSoftmaxResult> {
+        Ok(SampledSoftmaxResult {
+            candidates: owned::ids(env, &self.candidates)?,
+            candidate_log_q: owned::floats(env, &self.candidate_log_q)?,
+            candidate_expected_counts: owned::floats(env, &self.candidate_expected_counts)?,
+            positive_log_q: owned::floats(env, &self.positive_log_q)?,
+            positive_expected_counts: owned::floats(env, &self.positive_expected_counts)?,
+            num_tries: self.num_tries,
+            hits: self.hits.map(|h| owned::floats(env, &h)).transpose()?,
+        })
+    }
+}
+
 fn sampled_softmax_compute(
     s: &Sampler,
     positives: &[u32],
@@ -376,7 +418,7 @@ fn sampled_softmax_compute(
     users: Option<&[u32]>,
     call: u64,
     parallel: bool,
-) -> Result<SampledSoftmaxResult> {
+) -> Result<SoftmaxParts> {
     let c = sample_candidates(s, num_sampled, unique, call).map_err(js_error)?;
     let log_q = s.log_probabilities();
     let count = |i: u32| expected_count(s.probability(i), num_sampled, c.num_tries) as f32;
@@ -393,25 +435,27 @@ fn sampled_softmax_compute(
                 &mut mask,
             )
             .map_err(js_error)?;
-            Some(Float32Array::new(mask))
+            Some(mask)
         }
     };
-    Ok(SampledSoftmaxResult {
-        candidate_log_q: Float32Array::new(c.items.iter().map(|&i| log_q[i as usize]).collect()),
-        candidate_expected_counts: Float32Array::new(c.items.iter().map(|&i| count(i)).collect()),
-        positive_log_q: Float32Array::new(positives.iter().map(|&i| log_q[i as usize]).collect()),
-        positive_expected_counts: Float32Array::new(positives.iter().map(|&i| count(i)).collect()),
+    Ok(SoftmaxParts {
+        candidate_log_q: c.items.iter().map(|&i| log_q[i as usize]).collect(),
+        candidate_expected_counts: c.items.iter().map(|&i| count(i)).collect(),
+        positive_log_q: positives.iter().map(|&i| log_q[i as usize]).collect(),
+        positive_expected_counts: positives.iter().map(|&i| count(i)).collect(),
         num_tries: c.num_tries as f64,
-        candidates: Int32Array::new(into_i32(c.items)),
+        candidates: c.items,
         hits,
     })
 }
 
 /// A batch's shared sampled-softmax candidates with log Q and expected
 /// counts for candidates and positives; with `users`, the accidental-hit
-/// mask (rows x candidates) too.
+/// mask (rows x candidates) too. The arrays are V8-owned copies (see
+/// `owned`), so a synchronous loop of calls holds no dropped result.
 #[napi(catch_unwind)]
 pub fn sampled_softmax(
+    env: &Env,
     sampler: &JsSampler,
     positives: Int32ArraySlice,
     num_sampled: f64,
@@ -430,7 +474,8 @@ pub fn sampled_softmax(
         users.as_deref(),
         call,
         parallel.unwrap_or(true),
-    )
+    )?
+    .owned(env)
 }
 
 /// As `sampledSoftmax`, computed off the JavaScript thread.
@@ -456,6 +501,7 @@ pub fn sampled_softmax_async(
             call,
             parallel.unwrap_or(true),
         )
+        .map(SoftmaxParts::external)
     }))
 }
 

@@ -9,7 +9,7 @@ use napi_derive::napi;
 use negsample_core::csr::MAX_IDS;
 use negsample_core::Interactions;
 
-use crate::convert::{integer, into_i32, js_error};
+use crate::convert::{integer, js_error};
 use crate::owned;
 
 /// The positives of every user, as a CSR matrix (rows sorted, no repeats).
@@ -102,19 +102,20 @@ impl JsInteractions {
 
     /// Number of users who interacted with each item.
     #[napi(catch_unwind)]
-    pub fn popularity(&self) -> Int32Array {
-        Int32Array::new(into_i32(self.inner.popularity()))
+    pub fn popularity(&self, env: &Env) -> Result<Int32Array> {
+        owned::ids(env, &self.inner.popularity())
     }
 
     /// Row offsets (`numUsers + 1`), as float64.
     #[napi(catch_unwind)]
-    pub fn indptr(&self) -> Float64Array {
-        Float64Array::new(self.inner.indptr().iter().map(|&p| p as f64).collect())
+    pub fn indptr(&self, env: &Env) -> Result<Float64Array> {
+        let offsets: Vec<f64> = self.inner.indptr().iter().map(|&p| p as f64).collect();
+        owned::doubles(env, &offsets)
     }
 
     /// All rows' items, concatenated.
     #[napi(catch_unwind)]
-    pub fn indices(&self) -> Int32Array {
-        Int32Array::new(into_i32(self.inner.indices().to_vec()))
+    pub fn indices(&self, env: &Env) -> Result<Int32Array> {
+        owned::ids(env, self.inner.indices())
     }
 }

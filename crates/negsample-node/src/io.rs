@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Env;
 use napi_derive::napi;
 use negsample_core::csr::MAX_IDS;
 use negsample_core::io::adjacency::{read_adjacency, AdjacencyOptions};
@@ -30,6 +31,7 @@ use negsample_core::{AliasTable, Interactions, Proposal, Sampler};
 use crate::convert::{integer, js_error, seed};
 use crate::interactions::JsInteractions;
 use crate::job::Job;
+use crate::owned;
 
 /// Alias tables stored with a matrix, by the proposal each encodes.
 pub(crate) type StoredTables = Arc<Vec<(ProposalKey, AliasTable)>>;
@@ -405,19 +407,19 @@ impl JsIdMap {
 
     /// Dense ids of numeric original ids (-1 where absent).
     #[napi(catch_unwind)]
-    pub fn dense_of_numbers(&self, ids: Float64Array) -> Int32Array {
+    pub fn dense_of_numbers(&self, env: &Env, ids: Float64Array) -> Result<Int32Array> {
         let out: Vec<i32> = ids.iter().map(|&v| self.dense_of(Either::B(v))).collect();
-        Int32Array::new(out)
+        owned::ints(env, &out)
     }
 
     /// Dense ids of string original ids (-1 where absent).
     #[napi(catch_unwind)]
-    pub fn dense_of_strings(&self, ids: Vec<String>) -> Int32Array {
+    pub fn dense_of_strings(&self, env: &Env, ids: Vec<String>) -> Result<Int32Array> {
         let out: Vec<i32> = ids
             .into_iter()
             .map(|s| self.dense_of(Either::A(s)))
             .collect();
-        Int32Array::new(out)
+        owned::ints(env, &out)
     }
 
     /// The original id of one dense id.
@@ -437,7 +439,11 @@ impl JsIdMap {
     /// Original ids of dense ids: numbers (a `Float64Array`) for a numeric
     /// map, else strings.
     #[napi(catch_unwind)]
-    pub fn originals(&self, dense: Int32Array) -> Result<Either<Float64Array, Vec<String>>> {
+    pub fn originals(
+        &self,
+        env: &Env,
+        dense: Int32Array,
+    ) -> Result<Either<Float64Array, Vec<String>>> {
         let ids = negsample_core::error::check_ids("dense", &dense, self.inner.len() as u64)
             .map_err(js_error)?;
         if self.inner.is_int() {
@@ -448,7 +454,8 @@ impl JsIdMap {
                     Original::Str(_) => f64::NAN,
                 })
                 .collect();
-            Ok(Either::A(Float64Array::new(out)))
+            let out: Vec<f64> = out;
+            Ok(Either::A(owned::doubles(env, &out)?))
         } else {
             let out = ids
                 .iter()

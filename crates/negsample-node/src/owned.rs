@@ -69,3 +69,20 @@ pub fn floats(env: &Env, values: &[f32]) -> Result<Float32Array> {
     // SAFETY: `array` is a live Float32Array of this env.
     unsafe { Float32Array::from_napi_value(env.raw(), array) }
 }
+
+/// Doubles as a `Float64Array` in V8-owned memory.
+pub fn doubles(env: &Env, values: &[f64]) -> Result<Float64Array> {
+    // SAFETY: an f64 slice viewed as its bytes.
+    let bytes =
+        unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), values.len() * 8) };
+    let array = v8_typed_array(env, bytes, sys::TypedarrayType::float64_array, values.len())?;
+    // SAFETY: `array` is a live Float64Array of this env.
+    unsafe { Float64Array::from_napi_value(env.raw(), array) }
+}
+
+/// Signed ids (or -1 for "absent") as an `Int32Array` in V8-owned memory.
+pub fn ints(env: &Env, values: &[i32]) -> Result<Int32Array> {
+    // SAFETY: an i32 slice viewed as u32 (same size and alignment).
+    let as_u32 = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u32>(), values.len()) };
+    ids(env, as_u32)
+}
