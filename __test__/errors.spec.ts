@@ -143,6 +143,8 @@ const typeCases: Case[] = [
   { name: 'fromCoo: options is an array', call: () => Interactions.fromCoo(users, items, any([])), error: TypeError, message: /^options must be an object, got Array\(0\)/ },
   { name: 'fromCoo: numUsers is a string', call: () => Interactions.fromCoo(users, items, { numUsers: any('4') }), error: TypeError, message: /^numUsers must be a number, got string "4"/ },
   { name: 'fromCoo: numItems is null', call: () => Interactions.fromCoo(users, items, { numItems: any(null) }), error: TypeError, message: /^numItems must be a number, got null/ },
+  { name: 'fromCoo: a stray huge user id without numUsers', call: () => Interactions.fromCoo(Int32Array.of(0, 2 ** 31 - 2), Int32Array.of(1, 2)), error: RangeError, message: /^numUsers must be given explicitly when above max\(2\^24, 64 x pairs\) = 16777216.*got 2147483647 \(inferred/ },
+  { name: 'fromCoo: a stray huge item id without numItems', call: () => Interactions.fromCoo(Int32Array.of(0), Int32Array.of(2 ** 30)), error: RangeError, message: /^numItems must be given explicitly/ },
 
   // Interactions.fromCsr
   ...[

@@ -3,15 +3,15 @@ import { describe, expectInt32Array, expectInteger, expectOptions, isDetached, n
 
 /** Options of {@link Interactions.fromCoo}. */
 export interface CooOptions {
-  /** Number of users; every id in `users` must be below it. Default: the largest user id + 1. */
+  /** Number of users; every id in `users` must be below it. Default: the largest user id + 1 (it must be given when that is above max(2^24, 64 x pairs)). */
   numUsers?: number
-  /** Number of items; every id in `items` must be below it. Default: the largest item id + 1. */
+  /** Number of items; every id in `items` must be below it. Default: the largest item id + 1 (it must be given when that is above max(2^24, 64 x pairs)). */
   numItems?: number
 }
 
 /** Options of {@link Interactions.fromCsr}. */
 export interface CsrOptions {
-  /** Number of items; every id in `indices` must be below it. Default: the largest id + 1. */
+  /** Number of items; every id in `indices` must be below it. Default: the largest id + 1 (it must be given when that is above max(2^24, 64 x indices.length)). */
   numItems?: number
 }
 

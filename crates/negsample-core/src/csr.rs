@@ -256,22 +256,73 @@ fn check_count(name: &'static str, n: usize) -> Result<()> {
 }
 
 /// The given count, or the largest id plus one (ids are checked later).
+/// The largest count inferred from ids for `pairs` pairs: `max(2^24, 64 *
+/// pairs)`. A larger one must be given explicitly, so that one stray huge id
+/// does not silently ask for gigabytes of row offsets (8 bytes per user).
+pub fn max_inferred_count(pairs: usize) -> usize {
+    (1usize << 24).max(pairs.saturating_mul(64))
+}
+
 fn resolve_count(name: &'static str, given: Option<usize>, ids: &[i32]) -> Result<usize> {
     let n = match given {
         Some(n) => n,
-        None => ids
-            .iter()
-            .copied()
-            .max()
-            .map_or(0, |m| m.max(-1) as i64 + 1) as usize,
+        None => {
+            let n = ids
+                .iter()
+                .copied()
+                .max()
+                .map_or(0, |m| m.max(-1) as i64 + 1) as usize;
+            check_inferred_count(name, n, ids.len())?;
+            n
+        }
     };
     check_count(name, n)?;
     Ok(n)
 }
 
+/// Fails if a count inferred from ids (`n`, the largest id plus one, for
+/// `pairs` pairs) is above [`max_inferred_count`].
+///
+/// # Errors
+/// [`Error::OutOfRange`] naming the count, which must then be given.
+pub(crate) fn check_inferred_count(name: &'static str, n: usize, pairs: usize) -> Result<()> {
+    let limit = max_inferred_count(pairs);
+    if n > limit {
+        return Err(Error::OutOfRange {
+            name,
+            value: format!("{n} (inferred: the largest id plus one, for {pairs} pairs)"),
+            expected: format!(
+                "given explicitly when above max(2^24, 64 x pairs) = {limit}, since a stray large id would otherwise allocate 8 bytes per id"
+            ),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_inferred_count_must_be_given_explicitly() {
+        let err = Interactions::from_coo(&[i32::MAX - 1], &[0], None, None).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("numUsers must be given explicitly"),
+            "{message}"
+        );
+        assert!(message.contains("got 2147483647 (inferred"), "{message}");
+        let err = Interactions::from_coo(&[0], &[1 << 25], None, None).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("numItems must be given explicitly"));
+        // At the limit, and with explicit counts, it is accepted.
+        let limit = max_inferred_count(1) as i32;
+        let m = Interactions::from_coo(&[0], &[limit - 1], None, None).unwrap();
+        assert_eq!(m.num_items(), limit as usize);
+        let m = Interactions::from_coo(&[0], &[1 << 25], None, Some(1 << 26)).unwrap();
+        assert_eq!(m.num_items(), 1 << 26);
+    }
 
     #[test]
     fn coo_rows_sorted_and_deduplicated() {

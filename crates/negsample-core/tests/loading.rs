@@ -536,3 +536,20 @@ fn written_files_read_back_identically() {
         assert_eq!(row, m.row(u));
     }
 }
+
+#[test]
+fn a_stray_huge_id_needs_an_explicit_count() {
+    // One user id near 2^31 would make 2^31 users (16 GiB of row offsets)
+    // for three pairs: the count must then be given.
+    let stray = Temp::new("stray.txt", b"0 1 2\n2000000000 3\n");
+    let err = read_adjacency(&[stray.0.as_path()], &AdjacencyOptions::default(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("numUsers must be given explicitly") && err.contains("2000000001"),
+        "{err}"
+    );
+    let small = Temp::new("small-ids.txt", b"0 1 2\n5 3\n");
+    let data = read_adjacency(&[small.0.as_path()], &AdjacencyOptions::default(), None).unwrap();
+    assert_eq!(data[0].interactions.num_users(), 6);
+}

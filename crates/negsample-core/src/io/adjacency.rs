@@ -213,6 +213,12 @@ fn resolve(
     users: bool,
 ) -> Result<usize> {
     let Some(n) = given else {
+        let pairs = files
+            .iter()
+            .flat_map(|f| &f.parts)
+            .map(|p| p.users.len())
+            .sum();
+        crate::csr::check_inferred_count(name, bound, pairs)?;
         return Ok(bound);
     };
     if n > MAX_IDS {
