@@ -264,19 +264,16 @@ pub fn max_inferred_count(pairs: usize) -> usize {
 }
 
 fn resolve_count(name: &'static str, given: Option<usize>, ids: &[i32]) -> Result<usize> {
-    let n = match given {
-        Some(n) => n,
-        None => {
-            let n = ids
-                .iter()
-                .copied()
-                .max()
-                .map_or(0, |m| m.max(-1) as i64 + 1) as usize;
-            check_inferred_count(name, n, ids.len())?;
-            n
-        }
-    };
+    let n = given.unwrap_or_else(|| {
+        ids.iter()
+            .copied()
+            .max()
+            .map_or(0, |m| m.max(-1) as i64 + 1) as usize
+    });
     check_count(name, n)?;
+    if given.is_none() {
+        check_inferred_count(name, n, ids.len())?;
+    }
     Ok(n)
 }
 
