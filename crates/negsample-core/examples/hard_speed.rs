@@ -22,6 +22,12 @@
 //! - `scores`: the M dot products per positive on those candidates (no
 //!   draws), with the rows prefetched as the engine does;
 //! - `full`: `hard_negatives_into` itself (draws + scores + selection).
+//!
+//! `all` also times the alias draws alone (no exclusion) and prints how
+//! many first draws hit a positive. Environment, for experiments:
+//! `SORTED=1` sorts the positives by user (rows read in order, not
+//! shuffled); `HOT=1` scores candidates folded into the first 1,024 items
+//! (rows in cache: the compute bound of the scoring phase).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -121,7 +127,11 @@ fn main() {
     let (m, ue, ie) = dataset();
     let sampler = Sampler::new(Arc::new(m), &Proposal::Popularity { alpha: 0.75 }, 1).unwrap();
     let (users, positives) = sampler.shuffled_positives(0);
-    let users = &users[..BATCH];
+    let mut users = users[..BATCH].to_vec();
+    if std::env::var("SORTED").is_ok() {
+        users.sort_unstable();
+    }
+    let users = &users[..];
     let positives: Vec<i32> = positives[..BATCH].iter().map(|&p| p as i32).collect();
     let emb = Embeddings::new(&sampler, &ue, &ie, DIM).unwrap();
     let options = HardOptions {
@@ -220,6 +230,50 @@ fn main() {
                     draws(call, &mut candidates)
                 }),
             );
+            report(
+                "alias draws alone (fill_picks, no exclusion)",
+                time(calls, || {
+                    for (b, out) in candidates.chunks_mut(4096).enumerate() {
+                        let stream = negsample_core::rng::Stream::new(
+                            1,
+                            negsample_core::rng::Domain::Negatives,
+                            7,
+                            b as u64,
+                        );
+                        negsample_core::kernel::fill_picks_with(
+                            sampler.kernel(),
+                            sampler.table(),
+                            &stream,
+                            0,
+                            out,
+                        );
+                    }
+                }),
+            );
+            let hits = candidates
+                .chunks(M)
+                .zip(users)
+                .map(|(c, &u)| {
+                    let row = sampler.interactions().row(u);
+                    c.iter().filter(|i| row.binary_search(i).is_ok()).count()
+                })
+                .sum::<usize>();
+            let rows: usize = users
+                .iter()
+                .map(|&u| sampler.interactions().row(u).len())
+                .sum();
+            println!(
+                "  first draws that hit a positive: {:.2}% ({:.2} per positive); mean row length {:.1}",
+                hits as f64 / candidates.len() as f64 * 100.0,
+                hits as f64 / BATCH as f64,
+                rows as f64 / BATCH as f64
+            );
+            draws(0, &mut candidates);
+            if std::env::var("HOT").is_ok() {
+                for c in candidates.iter_mut() {
+                    *c %= 1024;
+                }
+            }
             report(
                 "scores (M dot products, prefetched)",
                 time(calls, || score(&candidates, &mut all_scores)),

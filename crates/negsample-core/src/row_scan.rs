@@ -105,6 +105,11 @@ mod x86 {
         }
     }
 
+    /// `G` vectors of candidates against the whole row. Per positive and
+    /// vector: `acc = min(acc, candidates ^ positive)` (unsigned), which is
+    /// 0 in a lane exactly when some positive equals its candidate: two
+    /// vector operations, no mask-register traffic, and a dependency chain
+    /// of one-cycle operations.
     #[inline]
     #[target_feature(enable = "avx512f")]
     unsafe fn scan512<const G: usize>(row: &[u32], items: &[u32]) -> u64 {
@@ -116,16 +121,17 @@ mod x86 {
             // SAFETY: a masked load reads only the lanes of `items`.
             unsafe { _mm512_maskz_loadu_epi32(m, p.add(16 * g)) }
         });
-        let mut hits = [0 as __mmask16; G];
+        let mut acc = [_mm512_set1_epi32(-1); G];
         for &r in row {
             let b = _mm512_set1_epi32(r as i32);
             for g in 0..G {
-                hits[g] |= _mm512_cmpeq_epi32_mask(v[g], b);
+                acc[g] = _mm512_min_epu32(acc[g], _mm512_xor_si512(v[g], b));
             }
         }
         let mut mask = 0u64;
-        for (g, &h) in hits.iter().enumerate() {
-            mask |= u64::from(h) << (16 * g);
+        for (g, &a) in acc.iter().enumerate() {
+            let hit = _mm512_cmpeq_epi32_mask(a, _mm512_setzero_si512());
+            mask |= u64::from(hit) << (16 * g);
         }
         mask & low_bits(n)
     }
@@ -159,16 +165,18 @@ mod x86 {
         let p = lanes.as_ptr().cast::<__m256i>();
         // SAFETY: `lanes` holds 32 values, G <= 4 vectors of 8.
         let v: [__m256i; G] = std::array::from_fn(|g| unsafe { _mm256_loadu_si256(p.add(g)) });
-        let mut hits = [_mm256_setzero_si256(); G];
+        // As in `scan512`: 0 in a lane exactly when a positive equals it.
+        let mut acc = [_mm256_set1_epi32(-1); G];
         for &r in row {
             let b = _mm256_set1_epi32(r as i32);
             for g in 0..G {
-                hits[g] = _mm256_or_si256(hits[g], _mm256_cmpeq_epi32(v[g], b));
+                acc[g] = _mm256_min_epu32(acc[g], _mm256_xor_si256(v[g], b));
             }
         }
         let mut mask = 0u64;
-        for (g, &h) in hits.iter().enumerate() {
-            let bits = _mm256_movemask_ps(_mm256_castsi256_ps(h)) as u8;
+        for (g, &a) in acc.iter().enumerate() {
+            let hit = _mm256_cmpeq_epi32(a, _mm256_setzero_si256());
+            let bits = _mm256_movemask_ps(_mm256_castsi256_ps(hit)) as u8;
             mask |= u64::from(bits) << (8 * g);
         }
         mask & low_bits(n)
