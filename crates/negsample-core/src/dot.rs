@@ -31,7 +31,10 @@
 //! `d / 16` fused multiply-adds of 16 lanes plus a 4-step reduction. For
 //! `d = 64`: 4 AVX-512 FMAs (8 on AVX2) and about 10 shuffles and adds.
 //! [`scores_into`] dispatches once for many dot products and prefetches the
-//! rows it will read next.
+//! rows it will read next (every cache line of a row, also when the row does
+//! not start on a line); for `dim` 16, 32, 64 and 128 (AVX-512; 16 to 64 on
+//! AVX2) it keeps the user row in registers and unrolls the row loop, with
+//! the same operations in the same order (so the same bits).
 
 use std::sync::OnceLock;
 

@@ -20,7 +20,10 @@
 //! request for one is an [`Error::NoNegative`] naming that user.
 //!
 //! The membership test of rejection is a bitmap for long rows and a binary
-//! search for the others (see [`crate::exclusion`]); large calls spread their
+//! search for the others (see [`crate::exclusion`]), or, when many
+//! candidates of one user are tested against a short row (hard negatives
+//! draw `M` per positive), one vector compare of all of them with each
+//! positive (`crate::row_scan`; the same answers); large calls spread their
 //! blocks of output over a thread pool (see [`crate::parallel`]).
 
 use std::collections::HashMap;
