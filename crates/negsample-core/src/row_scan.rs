@@ -34,15 +34,43 @@ const SCAN_RATIO: usize = 4;
 /// The longest row ever scanned.
 const MAX_SCAN_ROW: usize = 256;
 
+/// The longest row [`contains`] is used for (one to four AVX-512 compares).
+pub(crate) const SHORT_ROW: usize = 64;
+
+/// Whether `kernel` is a vector kernel with a scan here (x86-64 AVX-512 or
+/// AVX2; the sampler only holds kernels its CPU runs).
+#[inline(always)]
+pub(crate) fn has_vectors(kernel: Kernel) -> bool {
+    matches!(kernel, Kernel::Avx512 | Kernel::Avx2)
+}
+
+/// Whether `item` is in `row` (`row.len() <= SHORT_ROW`), by comparing it
+/// with every positive in vector registers: the answer of
+/// [`crate::exclusion::search`], with no dependent loads.
+#[inline]
+pub(crate) fn contains(kernel: Kernel, row: &[u32], item: u32) -> bool {
+    debug_assert!(row.len() <= SHORT_ROW);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if kernel == Kernel::Avx512 && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { x86::contains_avx512(row, item) };
+        }
+        if kernel == Kernel::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { x86::contains_avx2(row, item) };
+        }
+    }
+    let _ = kernel;
+    crate::exclusion::search(row, item)
+}
+
 /// Whether `n` candidates of one user with a row of `r` positives are better
 /// tested by [`hit_mask`] than by binary search, with draw kernel `kernel`
 /// (which says what the CPU runs).
 #[inline(always)]
 pub(crate) fn worth_scanning(kernel: Kernel, r: usize, n: usize) -> bool {
-    matches!(kernel, Kernel::Avx512 | Kernel::Avx2)
-        && r <= MAX_SCAN_ROW
-        && r <= SCAN_RATIO * n
-        && n >= 2
+    has_vectors(kernel) && r <= MAX_SCAN_ROW && r <= SCAN_RATIO * n && n >= 2
 }
 
 /// Bit `c` is set iff `items[c]` is in `row`, for `items.len() <= GROUP`.
@@ -55,12 +83,12 @@ pub(crate) fn hit_mask(kernel: Kernel, row: &[u32], items: &[u32]) -> u64 {
     assert!(items.len() <= GROUP, "hit_mask: at most {GROUP} items");
     #[cfg(target_arch = "x86_64")]
     {
-        if kernel == Kernel::Avx512 && kernel.is_available() {
-            // SAFETY: the CPU runs the AVX-512 kernel (AVX-512F and DQ).
+        if kernel == Kernel::Avx512 && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
             return unsafe { x86::hit_mask_avx512(row, items) };
         }
-        if kernel == Kernel::Avx2 && kernel.is_available() {
-            // SAFETY: the CPU runs the AVX2 kernel.
+        if kernel == Kernel::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
             return unsafe { x86::hit_mask_avx2(row, items) };
         }
     }
@@ -137,6 +165,53 @@ mod x86 {
             mask |= u64::from(hit) << (16 * g);
         }
         mask & low_bits(n)
+    }
+
+    /// [`super::contains`] with AVX-512F: up to four vectors of 16
+    /// positives compared with the item.
+    ///
+    /// # Safety
+    /// AVX-512F; `row.len() <= 64`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn contains_avx512(row: &[u32], item: u32) -> bool {
+        let b = _mm512_set1_epi32(item as i32);
+        let p = row.as_ptr().cast::<i32>();
+        let mut hit: __mmask16 = 0;
+        let mut g = 0;
+        while g < row.len() {
+            let m = low_bits((row.len() - g).min(16)) as __mmask16;
+            // SAFETY: a masked load reads only the lanes of `row`; masked-off
+            // lanes never compare (the compare is masked too).
+            hit |= _mm512_mask_cmpeq_epi32_mask(m, _mm512_maskz_loadu_epi32(m, p.add(g)), b);
+            g += 16;
+        }
+        hit != 0
+    }
+
+    /// [`super::contains`] with AVX2: vectors of 8 positives, the last one
+    /// loaded under a mask.
+    ///
+    /// # Safety
+    /// AVX2; `row.len() <= 64`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn contains_avx2(row: &[u32], item: u32) -> bool {
+        let b = _mm256_set1_epi32(item as i32);
+        let mut acc = _mm256_setzero_si256();
+        let mut blocks = row.chunks_exact(8);
+        for block in &mut blocks {
+            let v = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
+            acc = _mm256_or_si256(acc, _mm256_cmpeq_epi32(v, b));
+        }
+        let tail = blocks.remainder();
+        if !tail.is_empty() {
+            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            let m = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail.len() as i32), lanes);
+            // A masked load never touches a masked-off address; masked-off
+            // lanes read as 0 and are masked off again after the compare.
+            let v = _mm256_maskload_epi32(tail.as_ptr().cast::<i32>(), m);
+            acc = _mm256_or_si256(acc, _mm256_and_si256(m, _mm256_cmpeq_epi32(v, b)));
+        }
+        _mm256_movemask_ps(_mm256_castsi256_ps(acc)) != 0
     }
 
     /// [`super::hit_mask`] with AVX2: up to eight vectors of 8 candidates.
@@ -217,6 +292,17 @@ mod tests {
                 })
                 .collect();
             let want = hit_mask_scalar(&row, &items);
+            if row.len() <= SHORT_ROW {
+                for (c, &i) in items.iter().enumerate() {
+                    for kernel in Kernel::available() {
+                        assert_eq!(
+                            contains(kernel, &row, i),
+                            want >> c & 1 == 1,
+                            "contains, {kernel}, trial {trial}: row {row:?}, item {i}"
+                        );
+                    }
+                }
+            }
             for kernel in Kernel::available() {
                 assert_eq!(
                     hit_mask(kernel, &row, &items),
