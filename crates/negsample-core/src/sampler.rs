@@ -732,7 +732,14 @@ impl Sampler {
     fn prefetch_test(&self, u: u32, item: u32) {
         match self.bitmaps.test(u) {
             Test::Bits(bits) => exclusion::prefetch(bits, item as usize / 64),
-            _ => exclusion::prefetch_row(self.interactions.row(u)),
+            _ => {
+                let row = self.interactions.row(u);
+                // A short row was read by the pass over this block moments
+                // ago: it is still in cache.
+                if row.len() > row_scan::SHORT_ROW || !row_scan::has_vectors(self.kernel) {
+                    exclusion::prefetch_row(row)
+                }
+            }
         }
     }
 
