@@ -20,8 +20,12 @@
 // candidates: the same negative wherever the best score leads the runner-up by more than 1e-4
 // (closer calls may differ by float rounding: their scores must then agree within 1e-4).
 //
-// Each figure is the median of R rounds (default 7) of wall time; CPU time (process.cpuUsage) is
-// printed as well, since the machine may be shared.
+// Each figure is the median of R rounds (default 7; 2 with --quick) of wall time per call, each
+// round repeating the call for at least 0.25 s (0.05 s with --quick); CPU time of the whole
+// process (process.cpuUsage) per call is printed as well, with the cores' worth of CPU the
+// process used (about 1 for a one-thread call on a quiet machine), since the machine may be
+// shared. negsample is timed before tfjs is loaded (so V8's background work for tfjs is not
+// counted against it).
 
 import { cpus, loadavg } from 'node:os'
 import { createRequire } from 'node:module'
@@ -98,20 +102,39 @@ function median(xs) {
   return s[Math.floor(s.length / 2)]
 }
 
-/** Runs `fn` (sync or async) ROUNDS times after one warm-up; returns median wall and CPU seconds. */
+/** Seconds of wall time each timed round lasts at least (calls are repeated within a round). */
+const ROUND_SECONDS = args.quick ? 0.05 : 0.25
+
+/**
+ * Runs `fn` (sync or async) ROUNDS times after a warm-up; returns the median wall and CPU
+ * seconds of ONE call, and how many cores' worth of CPU the process used while it ran.
+ *
+ * Each round repeats `fn` until it has lasted ROUND_SECONDS: `process.cpuUsage` counts the CPU
+ * time of every thread of the process, as the kernel accounts it, and over a single call of a
+ * few milliseconds that reading is dominated by what other threads happened to do (V8's
+ * background compilation and garbage collection after tfjs ran, for instance), so a one-thread
+ * call could show more CPU time than wall time. Over a quarter of a second it is the call's own.
+ */
 async function time(fn) {
-  await fn()
+  // Warm-up, and how many calls make a round.
+  let calls = 0
+  const w0 = process.hrtime.bigint()
+  do {
+    await fn()
+    calls++
+  } while (Number(process.hrtime.bigint() - w0) / 1e9 < ROUND_SECONDS)
   const walls = []
   const cpu = []
   for (let r = 0; r < ROUNDS; r++) {
     const c0 = process.cpuUsage()
     const t0 = process.hrtime.bigint()
-    await fn()
-    walls.push(Number(process.hrtime.bigint() - t0) / 1e9)
+    for (let i = 0; i < calls; i++) await fn()
+    walls.push(Number(process.hrtime.bigint() - t0) / 1e9 / calls)
     const c = process.cpuUsage(c0)
-    cpu.push((c.user + c.system) / 1e6)
+    cpu.push((c.user + c.system) / 1e6 / calls)
   }
-  return { wall: median(walls), cpu: median(cpu) }
+  const wall = median(walls)
+  return { wall, cpu: median(cpu), best: Math.min(...walls), cores: median(cpu) / wall, calls }
 }
 
 function dot(a, ai, b, bi) {
@@ -199,6 +222,21 @@ async function main() {
   }
   console.log(`  verified negsample: every negative is the best of its ${M} candidates and never a positive`)
 
+  // negsample is timed before tfjs is loaded, so that no background work of V8 for tfjs (WASM
+  // tier-up compilation, garbage collection of its tensors) runs in the same process meanwhile.
+  // The option objects are made once: the timed closure is the library call alone.
+  const out = { negatives: new Int32Array(n * K), scores: new Float32Array(n * K) }
+  const oneThread = { ...options, parallel: false }
+  const allCores = { ...options, parallel: true }
+  const one = await time(() => hardNegativesInto(sampler, users, positives, oneThread, out))
+  const all = await time(() => hardNegativesInto(sampler, users, positives, allCores, out))
+  // The last timed call (a later call number, so other candidates): still never a positive, and
+  // each score is its negative's.
+  for (let j = 0; j < n; j++) {
+    if (train.row(users[j]).includes(out.negatives[j])) throw new Error(`negsample (timed): positive ${j} got a positive as negative`)
+    if (Math.abs(dot(ue, users[j], ie, out.negatives[j]) - out.scores[j]) > 1e-4) throw new Error(`negsample (timed): positive ${j}'s score is not its negative's`)
+  }
+
   const tf = require('@tensorflow/tfjs')
   const wasm = require('@tensorflow/tfjs-backend-wasm')
   wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'))
@@ -209,11 +247,8 @@ async function main() {
     runners[backend] = runner
   }
 
-  const out = { negatives: new Int32Array(n * K), scores: new Float32Array(n * K) }
   const results = []
-  const one = await time(() => hardNegativesInto(sampler, users, positives, { ...options, parallel: false }, out))
   results.push(['negsample, 1 thread (draws + scores + selection)', one])
-  const all = await time(() => hardNegativesInto(sampler, users, positives, { ...options, parallel: true }, out))
   results.push([`negsample, all cores (${cpus().length})`, all])
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend)
@@ -221,12 +256,12 @@ async function main() {
     results.push([`tfjs ${backend} backend (scores + selection only)`, r])
   }
   console.log('')
-  console.log('| implementation | positives/s (wall) | positives/s (CPU time) | negsample 1 thread faster by (wall) | (CPU time) |')
-  console.log('|---|---:|---:|---:|---:|')
+  console.log('| implementation | positives/s (wall) | positives/s (CPU time) | best round (wall) | cores used | negsample 1 thread faster by (wall) | (CPU time) |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
   for (const [label, r] of results) {
     const tfjs = label.startsWith('tfjs')
     console.log(
-      `| ${label} | ${rate(n / r.wall)} | ${rate(n / r.cpu)} | ${tfjs ? (r.wall / one.wall).toFixed(1) + 'x' : ''} | ${tfjs ? (r.cpu / one.cpu).toFixed(1) + 'x' : ''} |`,
+      `| ${label} | ${rate(n / r.wall)} | ${rate(n / r.cpu)} | ${rate(n / r.best)} | ${r.cores.toFixed(2)} | ${tfjs ? (r.wall / one.wall).toFixed(1) + 'x' : ''} | ${tfjs ? (r.cpu / one.cpu).toFixed(1) + 'x' : ''} |`,
     )
   }
   const fasterTf = Math.min(results[2][1].wall, results[3][1].wall)

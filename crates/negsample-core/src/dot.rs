@@ -31,7 +31,10 @@
 //! `d / 16` fused multiply-adds of 16 lanes plus a 4-step reduction. For
 //! `d = 64`: 4 AVX-512 FMAs (8 on AVX2) and about 10 shuffles and adds.
 //! [`scores_into`] dispatches once for many dot products and prefetches the
-//! rows it will read next.
+//! rows it will read next (every cache line of a row, also when the row does
+//! not start on a line); for `dim` 16, 32, 64 and 128 (AVX-512; 16 to 64 on
+//! AVX2) it keeps the user row in registers and unrolls the row loop, with
+//! the same operations in the same order (so the same bits).
 
 use std::sync::OnceLock;
 
@@ -188,10 +191,26 @@ pub(crate) unsafe fn scores_into_unchecked(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU supports AVX-512F (checked above); rows are in
         // bounds (the caller's contract).
-        Path::Avx512 => unsafe { x86::scores_avx512(user, items, dim, candidates, prefetch, out) },
+        Path::Avx512 => unsafe {
+            // Common dims: the user row in registers, loops unrolled.
+            match dim {
+                16 => x86::scores_avx512_fixed::<1>(user, items, candidates, prefetch, out),
+                32 => x86::scores_avx512_fixed::<2>(user, items, candidates, prefetch, out),
+                64 => x86::scores_avx512_fixed::<4>(user, items, candidates, prefetch, out),
+                128 => x86::scores_avx512_fixed::<8>(user, items, candidates, prefetch, out),
+                _ => x86::scores_avx512(user, items, dim, candidates, prefetch, out),
+            }
+        },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, for AVX2 and FMA.
-        Path::Avx2 => unsafe { x86::scores_avx2(user, items, dim, candidates, prefetch, out) },
+        Path::Avx2 => unsafe {
+            match dim {
+                16 => x86::scores_avx2_fixed::<1>(user, items, candidates, prefetch, out),
+                32 => x86::scores_avx2_fixed::<2>(user, items, candidates, prefetch, out),
+                64 => x86::scores_avx2_fixed::<4>(user, items, candidates, prefetch, out),
+                _ => x86::scores_avx2(user, items, dim, candidates, prefetch, out),
+            }
+        },
         #[cfg(target_arch = "aarch64")]
         Path::Neon => {
             for (o, &c) in out.iter_mut().zip(candidates) {
@@ -456,15 +475,140 @@ mod x86 {
         _mm_unpacklo_ps(_mm256_castps256_ps128(r1), _mm256_extractf128_ps::<1>(r1))
     }
 
-    /// Prefetches the cache lines of the `dim` floats at `row` into L1.
+    /// Prefetches the cache lines of the `dim` floats at `row` into L1
+    /// (every line the row touches, also when it does not start on a line:
+    /// typed arrays are often only 16-byte aligned).
     #[inline(always)]
     pub unsafe fn prefetch_row(row: *const f32, dim: usize) {
+        if dim == 0 {
+            return;
+        }
         let base = row.cast::<i8>();
         let mut offset = 0;
         while offset < dim * 4 {
             // A prefetch is a hint and never faults; the address is in bounds.
             _mm_prefetch::<_MM_HINT_T0>(base.add(offset));
             offset += 64;
+        }
+        // The last float: its line is past the ones above when the row
+        // starts inside a line.
+        _mm_prefetch::<_MM_HINT_T0>(row.add(dim - 1).cast::<i8>());
+    }
+
+    /// [`prefetch_row`] for `dim = 16 * B`, unrolled.
+    #[inline(always)]
+    unsafe fn prefetch_fixed<const B: usize>(row: *const f32) {
+        for b in 0..B {
+            _mm_prefetch::<_MM_HINT_T0>(row.add(16 * b).cast::<i8>());
+        }
+        _mm_prefetch::<_MM_HINT_T0>(row.add(16 * B - 1).cast::<i8>());
+    }
+
+    /// [`super::scores_into`] with AVX-512F for `dim = 16 * B`: the user row
+    /// stays in `B` registers, four candidates at a time, each with the
+    /// operations of [`dots4_avx512`] (so the same bits).
+    ///
+    /// # Safety
+    /// AVX-512F; `user.len() == 16 * B`; every row of `candidates` and
+    /// `prefetch` lies inside `items`.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn scores_avx512_fixed<const B: usize>(
+        user: &[f32],
+        items: &[f32],
+        candidates: &[u32],
+        prefetch: &[u32],
+        out: &mut [f32],
+    ) {
+        let dim = 16 * B;
+        let base = items.as_ptr();
+        let u: [__m512; B] = std::array::from_fn(|b| {
+            // SAFETY: `user` holds 16 * B floats.
+            unsafe { _mm512_loadu_ps(user.as_ptr().add(16 * b)) }
+        });
+        let groups = candidates.len() / 4;
+        for g in 0..groups {
+            for c in 4 * g..4 * g + 4 {
+                if let Some(&ahead) = prefetch.get(c) {
+                    prefetch_fixed::<B>(base.add(ahead as usize * dim));
+                }
+            }
+            let mut acc = [_mm512_setzero_ps(); 4];
+            for (c, acc) in acc.iter_mut().enumerate() {
+                let row = base.add(*candidates.get_unchecked(4 * g + c) as usize * dim);
+                for (b, &ub) in u.iter().enumerate() {
+                    *acc = _mm512_fmadd_ps(_mm512_loadu_ps(row.add(16 * b)), ub, *acc);
+                }
+            }
+            _mm_storeu_ps(
+                out.as_mut_ptr().add(4 * g),
+                reduce4(acc.map(|a| {
+                    let low = _mm512_castps512_ps256(a);
+                    let high = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(a)));
+                    _mm256_add_ps(low, high)
+                })),
+            );
+        }
+        for c in 4 * groups..candidates.len() {
+            if let Some(&ahead) = prefetch.get(c) {
+                prefetch_fixed::<B>(base.add(ahead as usize * dim));
+            }
+            let row = std::slice::from_raw_parts(base.add(candidates[c] as usize * dim), dim);
+            out[c] = dot_avx512(user, row);
+        }
+    }
+
+    /// [`super::scores_into`] with AVX2 and FMA for `dim = 16 * B`: the
+    /// user row stays in `2 * B` registers (for `B <= 4`), with the
+    /// operations of [`dots4_avx2`].
+    ///
+    /// # Safety
+    /// AVX2 and FMA; as [`scores_avx512_fixed`] otherwise.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn scores_avx2_fixed<const B: usize>(
+        user: &[f32],
+        items: &[f32],
+        candidates: &[u32],
+        prefetch: &[u32],
+        out: &mut [f32],
+    ) {
+        let dim = 16 * B;
+        let base = items.as_ptr();
+        let u: [[__m256; 2]; B] = std::array::from_fn(|b| {
+            // SAFETY: `user` holds 16 * B floats.
+            unsafe {
+                [
+                    _mm256_loadu_ps(user.as_ptr().add(16 * b)),
+                    _mm256_loadu_ps(user.as_ptr().add(16 * b + 8)),
+                ]
+            }
+        });
+        let groups = candidates.len() / 4;
+        for g in 0..groups {
+            for c in 4 * g..4 * g + 4 {
+                if let Some(&ahead) = prefetch.get(c) {
+                    prefetch_fixed::<B>(base.add(ahead as usize * dim));
+                }
+            }
+            let mut lo = [_mm256_setzero_ps(); 4];
+            let mut hi = [_mm256_setzero_ps(); 4];
+            for c in 0..4 {
+                let row = base.add(*candidates.get_unchecked(4 * g + c) as usize * dim);
+                for (b, ub) in u.iter().enumerate() {
+                    lo[c] = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(16 * b)), ub[0], lo[c]);
+                    hi[c] = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(16 * b + 8)), ub[1], hi[c]);
+                }
+            }
+            _mm_storeu_ps(
+                out.as_mut_ptr().add(4 * g),
+                reduce4([0, 1, 2, 3].map(|c| _mm256_add_ps(lo[c], hi[c]))),
+            );
+        }
+        for c in 4 * groups..candidates.len() {
+            if let Some(&ahead) = prefetch.get(c) {
+                prefetch_fixed::<B>(base.add(ahead as usize * dim));
+            }
+            let row = std::slice::from_raw_parts(base.add(candidates[c] as usize * dim), dim);
+            out[c] = dot_avx2(user, row);
         }
     }
 
@@ -664,26 +808,36 @@ mod tests {
     #[test]
     fn scores_into_matches_dot() {
         let stream = Stream::new(3, Domain::Negatives, 0, 0);
-        let dim = 37;
-        let items = vector(&stream, 0, 50 * dim);
-        let user = vector(&stream, 100_000, dim);
-        let candidates: Vec<u32> = (0..200)
-            .map(|i| stream.below(200_000 + i, 50) as u32)
-            .collect();
-        for path in Path::available() {
-            let mut out = vec![0f32; candidates.len()];
-            scores_into(
-                path,
-                &user,
-                &items,
-                dim,
-                &candidates,
-                &candidates[5..],
-                &mut out,
-            );
-            for (o, &c) in out.iter().zip(&candidates) {
-                let row = &items[c as usize * dim..(c as usize + 1) * dim];
-                assert_eq!(o.to_bits(), dot_scalar(&user, row).to_bits());
+        // The dims with their own kernels (16, 32, 64, 128) and others; 199
+        // candidates: groups of four and a tail.
+        for dim in [1, 5, 16, 32, 37, 64, 100, 128, 144] {
+            // One float of offset: rows that do not start on a cache line.
+            let items = vector(&stream, 0, 50 * dim + 1);
+            let items = &items[1..];
+            let user = vector(&stream, 100_000, dim);
+            let candidates: Vec<u32> = (0..199)
+                .map(|i| stream.below(200_000 + i, 50) as u32)
+                .collect();
+            for path in Path::available() {
+                let mut out = vec![0f32; candidates.len()];
+                scores_into(
+                    path,
+                    &user,
+                    items,
+                    dim,
+                    &candidates,
+                    &candidates[5..],
+                    &mut out,
+                );
+                for (o, &c) in out.iter().zip(&candidates) {
+                    let row = &items[c as usize * dim..(c as usize + 1) * dim];
+                    assert_eq!(
+                        o.to_bits(),
+                        dot_scalar(&user, row).to_bits(),
+                        "{} at dim {dim}",
+                        path.name()
+                    );
+                }
             }
         }
     }

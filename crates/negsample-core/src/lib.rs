@@ -47,6 +47,7 @@ pub mod io;
 pub mod kernel;
 pub mod parallel;
 pub mod rng;
+mod row_scan;
 pub mod sampler;
 pub mod shard;
 pub mod softmax_sampling;

@@ -20,7 +20,10 @@
 //! request for one is an [`Error::NoNegative`] naming that user.
 //!
 //! The membership test of rejection is a bitmap for long rows and a binary
-//! search for the others (see [`crate::exclusion`]); large calls spread their
+//! search for the others (see [`crate::exclusion`]), or, when many
+//! candidates of one user are tested against a short row (hard negatives
+//! draw `M` per positive), one vector compare of all of them with each
+//! positive (`crate::row_scan`; the same answers); large calls spread their
 //! blocks of output over a thread pool (see [`crate::parallel`]).
 
 use std::collections::HashMap;
@@ -36,6 +39,7 @@ use crate::exclusion::{self, Bitmaps, Exclusion, Test};
 use crate::kernel::{fill_picks_with, Kernel, BLOCK};
 use crate::parallel;
 use crate::rng::{Domain, Stream};
+use crate::row_scan;
 
 /// The largest output of one call, in elements: what an `Int32Array` holds.
 pub const MAX_OUTPUT: usize = i32::MAX as usize;
@@ -48,9 +52,10 @@ const PREFETCH_AHEAD: usize = 16;
 /// a time if a block needs them).
 const REDRAW_SLACK: usize = 32;
 
-/// Working memory of the exclusion pass, reused across the blocks of a call.
+/// Working memory of the exclusion pass, reused across the blocks of a call
+/// (and across the chunks of a hard-negatives call).
 #[derive(Debug, Default)]
-struct Scratch {
+pub(crate) struct Scratch {
     /// `(position in the block, user)` of each first draw that hit one of
     /// its user's positives, in output order.
     hits: Vec<(u16, u32)>,
@@ -78,6 +83,24 @@ impl Scratch {
             n += usize::from(hit(item));
         }
         self.count = n;
+    }
+
+    /// As [`Scratch::list_hits`] for the candidates `items` of a user with
+    /// the short sorted `row`, tested by [`row_scan::hit_mask`].
+    #[inline(always)]
+    fn list_scanned(&mut self, kernel: Kernel, u: u32, start: usize, items: &[u32], row: &[u32]) {
+        for (g, group) in items.chunks(row_scan::GROUP).enumerate() {
+            let mut mask = row_scan::hit_mask(kernel, row, group);
+            if mask != 0 && self.hits.len() < BLOCK {
+                self.hits.resize(BLOCK, (0, 0));
+            }
+            while mask != 0 {
+                let c = mask.trailing_zeros() as usize;
+                self.hits[self.count] = ((start + g * row_scan::GROUP + c) as u16, u);
+                self.count += 1;
+                mask &= mask - 1;
+            }
+        }
     }
 }
 
@@ -558,6 +581,25 @@ impl Sampler {
         Ok(())
     }
 
+    /// As [`Sampler::negatives_into`] on the calling thread, without its
+    /// checks and with the caller's working memory: for callers that have
+    /// checked `users` (ids in range, each with a possible negative) and
+    /// `out.len() == users.len() * k` already, and that make many small
+    /// calls (the chunks of [`crate::hard::hard_negatives_into`]).
+    pub(crate) fn negatives_serial_into(
+        &self,
+        users: &[u32],
+        k: usize,
+        call: u64,
+        out: &mut [u32],
+        scratch: &mut Scratch,
+    ) {
+        debug_assert_eq!(out.len(), users.len() * k);
+        for (block, chunk) in out.chunks_mut(BLOCK).enumerate() {
+            self.fill_block(users, k, call, block, chunk, scratch);
+        }
+    }
+
     /// Output block number `block` of a call (all inputs already checked).
     ///
     /// 1. Every first draw of the block, `out[c] = pick(word(c))`, by the
@@ -618,7 +660,14 @@ impl Sampler {
                 }
                 Test::Search => {
                     let row = self.interactions.row(u);
-                    scratch.list_hits(u, start, &out[start..end], |i| exclusion::search(row, i));
+                    if row_scan::worth_scanning(self.kernel, row.len(), end - start) {
+                        // Many candidates against a short row: compare them
+                        // all with every positive (same answer as a search).
+                        scratch.list_scanned(self.kernel, u, start, &out[start..end], row);
+                    } else {
+                        scratch
+                            .list_hits(u, start, &out[start..end], |i| exclusion::search(row, i));
+                    }
                 }
                 Test::Other => {
                     assert!(
@@ -665,7 +714,16 @@ impl Sampler {
     fn is_positive(&self, u: u32, item: u32) -> bool {
         match self.bitmaps.test(u) {
             Test::Bits(bits) => exclusion::bit(bits, item),
-            _ => exclusion::search(self.interactions.row(u), item),
+            _ => {
+                let row = self.interactions.row(u);
+                if row.len() <= row_scan::SHORT_ROW && row_scan::has_vectors(self.kernel) {
+                    // A short row: one vector compare per 16 positives
+                    // (the same answer as the search).
+                    row_scan::contains(self.kernel, row, item)
+                } else {
+                    exclusion::search(row, item)
+                }
+            }
         }
     }
 
@@ -674,7 +732,14 @@ impl Sampler {
     fn prefetch_test(&self, u: u32, item: u32) {
         match self.bitmaps.test(u) {
             Test::Bits(bits) => exclusion::prefetch(bits, item as usize / 64),
-            _ => exclusion::prefetch_row(self.interactions.row(u)),
+            _ => {
+                let row = self.interactions.row(u);
+                // A short row was read by the pass over this block moments
+                // ago: it is still in cache.
+                if row.len() > row_scan::SHORT_ROW || !row_scan::has_vectors(self.kernel) {
+                    exclusion::prefetch_row(row)
+                }
+            }
         }
     }
 
