@@ -13,6 +13,7 @@ import {
   native,
   nativeAsync,
 } from './errors'
+import { epochBatches, epochPlan, type EpochShape } from './epoch'
 import { Interactions } from './interactions'
 import { nativeSampler, Sampler, type PairwiseBatch, type PointwiseBatch, type SamplerOptions } from './sampler'
 
@@ -83,16 +84,7 @@ export interface HardBatchOptions {
 }
 
 /** Options of {@link HardNegatives.epoch}: as {@link Sampler.epoch}. */
-export interface HardEpochOptions extends HardBatchOptions {
-  /** Positives per batch (the last batch may be smaller unless `dropLast`). */
-  batchSize: number
-  /** Negatives per positive (`k`). Default 1. */
-  negatives?: number
-  /** Batch layout. Default `'pairwise'`. */
-  shape?: 'pairwise' | 'pointwise'
-  /** Skip the last batch if it has fewer than `batchSize` positives. Default false. */
-  dropLast?: boolean
-}
+export interface HardEpochOptions extends HardBatchOptions, EpochShape {}
 
 const MAX_K = 2 ** 31 - 1
 
@@ -439,39 +431,13 @@ export class HardNegatives {
   epoch(options: HardEpochOptions & { shape: 'pointwise' }): Generator<HardPointwiseBatch, void, undefined>
   epoch(options: HardEpochOptions): Generator<HardPairwiseBatch | HardPointwiseBatch, void, undefined>
   epoch(options: HardEpochOptions): Generator<HardPairwiseBatch | HardPointwiseBatch, void, undefined> {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`options must be an object with a batchSize, got ${describe(options)}`)
-    }
-    const batchSize = expectInteger('options.batchSize', options.batchSize, 1)
-    const k = options.negatives === undefined ? 1 : expectInteger('options.negatives', options.negatives, 1, MAX_K)
-    if (k > this.#options.candidates) {
-      throw new RangeError(`options.negatives must be at most candidates (${this.#options.candidates}), got ${k}`)
-    }
-    const shape = options.shape ?? 'pairwise'
-    if (shape !== 'pairwise' && shape !== 'pointwise') {
-      throw new RangeError(`options.shape must be 'pairwise' or 'pointwise', got ${describe(shape)}`)
-    }
-    const batches = this.sampler.batchesPerEpoch(batchSize, options.dropLast ?? false)
+    const { batchSize, k, shape, dropLast } = epochPlan(options, MAX_K, this.#options.candidates)
+    const batches = this.sampler.batchesPerEpoch(batchSize, dropLast)
     const order = native(() => samplerHandle(this.sampler).shuffledPositives())
     const batchOptions: HardBatchOptions = { logProbs: options.logProbs ?? false }
-    return this.#batches(order.users, order.items, batchSize, batches, k, shape, batchOptions)
-  }
-
-  *#batches(
-    users: Int32Array,
-    items: Int32Array,
-    batchSize: number,
-    batches: number,
-    k: number,
-    shape: 'pairwise' | 'pointwise',
-    options: HardBatchOptions,
-  ): Generator<HardPairwiseBatch | HardPointwiseBatch, void, undefined> {
-    for (let b = 0; b < batches; b++) {
-      const start = b * batchSize
-      const u = users.subarray(start, start + batchSize)
-      const i = items.subarray(start, start + batchSize)
-      yield shape === 'pairwise' ? this.pairwise(u, i, k, options) : this.pointwise(u, i, k, options)
-    }
+    return epochBatches(order.users, order.items, batchSize, batches, (u, i) =>
+      shape === 'pairwise' ? this.pairwise(u, i, k, batchOptions) : this.pointwise(u, i, k, batchOptions),
+    )
   }
 
   /** Checks types and `k`, returns the number of rows. */

@@ -27,6 +27,7 @@ export { evaluate } from './evaluate'
 export type { EvaluateOptions, Evaluation, HeldOutPairs, MeanMetrics } from './evaluate'
 export { epochAsync } from './prefetch'
 export type { AsyncEpoch, AsyncEpochOptions, BatchSource, EpochStats } from './prefetch'
+export type { EpochShape } from './epoch'
 export {
   Dataset,
   IdMap,

@@ -13,6 +13,7 @@ import {
   native,
   nativeAsync,
 } from './errors'
+import { epochBatches, epochPlan, type EpochShape } from './epoch'
 import { Interactions, nativeInteractions } from './interactions'
 
 /** The distribution negatives are proposed from, before a user's positives are excluded. */
@@ -84,16 +85,7 @@ export interface PointwiseBatch {
 }
 
 /** Options of {@link Sampler.epoch}. */
-export interface EpochOptions extends BatchOptions {
-  /** Positives per batch (the last batch may be smaller unless `dropLast`). */
-  batchSize: number
-  /** Negatives per positive (`k`). Default 1. */
-  negatives?: number
-  /** Batch layout. Default `'pairwise'`. */
-  shape?: 'pairwise' | 'pointwise'
-  /** Skip the last batch if it has fewer than `batchSize` positives. Default false. */
-  dropLast?: boolean
-}
+export interface EpochOptions extends BatchOptions, EpochShape {}
 
 const MAX_K = 2 ** 31 - 1
 
@@ -426,36 +418,13 @@ export class Sampler {
   epoch(options: EpochOptions & { shape: 'pointwise' }): Generator<PointwiseBatch, void, undefined>
   epoch(options: EpochOptions): Generator<PairwiseBatch | PointwiseBatch, void, undefined>
   epoch(options: EpochOptions): Generator<PairwiseBatch | PointwiseBatch, void, undefined> {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`options must be an object with a batchSize, got ${describe(options)}`)
-    }
-    const batchSize = expectInteger('options.batchSize', options.batchSize, 1)
-    const k = options.negatives === undefined ? 1 : expectInteger('options.negatives', options.negatives, 1, MAX_K)
-    const shape = options.shape ?? 'pairwise'
-    if (shape !== 'pairwise' && shape !== 'pointwise') {
-      throw new RangeError(`options.shape must be 'pairwise' or 'pointwise', got ${describe(shape)}`)
-    }
-    const batches = this.batchesPerEpoch(batchSize, options.dropLast ?? false)
+    const { batchSize, k, shape, dropLast } = epochPlan(options, MAX_K)
+    const batches = this.batchesPerEpoch(batchSize, dropLast)
     const order = native(() => this.#native.shuffledPositives())
     const batchOptions: BatchOptions = { logProbs: options.logProbs ?? false }
-    return this.#batches(order.users, order.items, batchSize, batches, k, shape, batchOptions)
-  }
-
-  *#batches(
-    users: Int32Array,
-    items: Int32Array,
-    batchSize: number,
-    batches: number,
-    k: number,
-    shape: 'pairwise' | 'pointwise',
-    options: BatchOptions,
-  ): Generator<PairwiseBatch | PointwiseBatch, void, undefined> {
-    for (let b = 0; b < batches; b++) {
-      const start = b * batchSize
-      const u = users.subarray(start, start + batchSize)
-      const i = items.subarray(start, start + batchSize)
-      yield shape === 'pairwise' ? this.pairwise(u, i, k, options) : this.pointwise(u, i, k, options)
-    }
+    return epochBatches(order.users, order.items, batchSize, batches, (u, i) =>
+      shape === 'pairwise' ? this.pairwise(u, i, k, batchOptions) : this.pointwise(u, i, k, batchOptions),
+    )
   }
 
   #checkBatch(users: Int32Array, items: Int32Array, options: BatchOptions): void {

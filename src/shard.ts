@@ -1,5 +1,6 @@
 import { NativeShard } from '../native/index.js'
 import { describe, expectInt32Array, expectInteger, expectOptions, native } from './errors'
+import { epochPlan, type EpochShape } from './epoch'
 import { Sampler, nativeSampler } from './sampler'
 import type { BatchOptions, PairwiseBatch, PointwiseBatch } from './sampler'
 
@@ -12,20 +13,12 @@ export interface ShardOptions {
 }
 
 /** Options of {@link Shard.epoch}. */
-export interface ShardEpochOptions extends BatchOptions {
+export interface ShardEpochOptions extends BatchOptions, EpochShape {
   /**
    * The epoch number, an integer >= 0. Every worker must pass the same number for the same
    * epoch: it keys the order that the shards split.
    */
   epoch: number
-  /** Positives per batch. */
-  batchSize: number
-  /** Negatives per positive. Default 1. */
-  negatives?: number
-  /** Batch layout. Default `'pairwise'`. */
-  shape?: 'pairwise' | 'pointwise'
-  /** Skip a last batch smaller than `batchSize`. Default false. */
-  dropLast?: boolean
 }
 
 /**
@@ -114,13 +107,8 @@ export class Shard {
       throw new TypeError(`options must be an object with epoch and batchSize, got ${describe(options)}`)
     }
     const epoch = expectInteger('options.epoch', options.epoch, 0)
-    const batchSize = expectInteger('options.batchSize', options.batchSize, 1)
-    const k = options.negatives === undefined ? 1 : expectInteger('options.negatives', options.negatives, 1, 2 ** 31 - 1)
-    const shape = options.shape ?? 'pairwise'
-    if (shape !== 'pairwise' && shape !== 'pointwise') {
-      throw new RangeError(`options.shape must be 'pairwise' or 'pointwise', got ${describe(shape)}`)
-    }
-    const batches = this.batchesPerEpoch(batchSize, options.dropLast ?? false)
+    const { batchSize, k, shape, dropLast } = epochPlan(options, 2 ** 31 - 1)
+    const batches = this.batchesPerEpoch(batchSize, dropLast)
     return this.#batches(epoch, batchSize, batches, k, shape, { logProbs: options.logProbs ?? false })
   }
 
