@@ -23,7 +23,7 @@ use crate::convert::{check_disjoint, ids_out, integer, into_i32, js_error, span}
 use crate::interactions::JsInteractions;
 use crate::job::Job;
 use crate::owned;
-use crate::sampler::JsSampler;
+use crate::sampler::{checked_users, JsSampler};
 
 /// The options of a hard-negatives call.
 #[napi(object)]
@@ -156,10 +156,6 @@ fn dim(args: &HardArgs) -> Result<usize> {
     integer("dim", args.dim, 1, i32::MAX as u64).map(|d| d as usize)
 }
 
-fn users_of<'a>(sampler: &Sampler, users: &'a [i32]) -> Result<&'a [u32]> {
-    check_ids("users", users, sampler.interactions().num_users() as u64).map_err(js_error)
-}
-
 /// Hard negatives for each positive `(users[j], positives[j])` into caller
 /// buffers (`out.items` and `out.scores` required, the rest optional).
 /// Embeddings are read in place.
@@ -177,7 +173,7 @@ pub fn hard_negatives_into(
     let s = &sampler.inner;
     let opts = options(&args)?;
     let dim = dim(&args)?;
-    let users = users_of(s, &users)?;
+    let users = checked_users(s, &users)?;
     let emb = Embeddings::new(s, &user_embeddings, &item_embeddings, dim).map_err(js_error)?;
     let mut outputs = vec![
         ("out.items", span(&out.items)),
@@ -271,7 +267,7 @@ pub fn hard_negatives_async(
     let s = sampler.inner.clone();
     let opts = options(&args)?;
     let dim = dim(&args)?;
-    let users = users_of(&s, &users)?.to_vec();
+    let users = checked_users(&s, &users)?.to_vec();
     Embeddings::new(&s, &user_embeddings, &item_embeddings, dim).map_err(js_error)?;
     hard::check_request(&s, &users, &positives, &opts, &[], None).map_err(js_error)?;
     let call = s.next_call();
@@ -364,7 +360,7 @@ fn softmax_request(
                     format!("the hit mask would have {cells} entries (users.length * numSampled); at most {} fit", i32::MAX),
                 ));
             }
-            Some(users_of(s, u)?.to_vec())
+            Some(checked_users(s, u)?.to_vec())
         }
     };
     Ok((positives, num_sampled, users, s.next_call()))

@@ -83,8 +83,30 @@ pub struct JsSampler {
     pub(crate) inner: Arc<Sampler>,
 }
 
-fn negatives_per_positive(k: f64) -> Result<usize> {
+/// `k`, negatives per positive: an integer in `[1, 2^31 - 1]`.
+pub(crate) fn negatives_per_positive(k: f64) -> Result<usize> {
     integer("k", k, 1, MAX_K).map(|k| k as usize)
+}
+
+/// `users` as ids of `sampler`'s matrix, checked.
+pub(crate) fn checked_users<'a>(sampler: &Sampler, users: &'a [i32]) -> Result<&'a [u32]> {
+    check_ids("users", users, sampler.interactions().num_users() as u64).map_err(js_error)
+}
+
+/// Checks the whole request, then takes its call number: a call that throws
+/// takes none, so it does not shift the output of later calls.
+fn reserve(
+    sampler: &Sampler,
+    users: &[u32],
+    items: Option<&[i32]>,
+    k: usize,
+    rows_per_positive: usize,
+    outputs: &[(&'static str, usize)],
+) -> Result<u64> {
+    sampler
+        .check_request(users, items, k, rows_per_positive, outputs)
+        .map_err(js_error)?;
+    Ok(sampler.next_call())
 }
 
 /// `k` negatives per user into `out`, after every check of
@@ -96,13 +118,9 @@ pub(crate) fn negatives_into_checked(
     out: &mut [i32],
 ) -> Result<()> {
     let k = negatives_per_positive(k)?;
-    let users =
-        check_ids("users", users, sampler.interactions().num_users() as u64).map_err(js_error)?;
+    let users = checked_users(sampler, users)?;
     check_disjoint(&[("out", span(out))], &[("users", span(users))])?;
-    sampler
-        .check_request(users, None, k, k, &[("out", out.len())])
-        .map_err(js_error)?;
-    let call = sampler.next_call();
+    let call = reserve(sampler, users, None, k, k, &[("out", out.len())])?;
     sampler
         .negatives_into(users, k, call, ids_out(out))
         .map_err(js_error)
@@ -110,11 +128,10 @@ pub(crate) fn negatives_into_checked(
 
 impl JsSampler {
     fn users<'a>(&self, users: &'a [i32]) -> Result<&'a [u32]> {
-        check_ids("users", users, self.inner.interactions().num_users() as u64).map_err(js_error)
+        checked_users(&self.inner, users)
     }
 
-    /// Checks the whole request, then takes its call number: a call that
-    /// throws takes none, so it does not shift the output of later calls.
+    /// [`reserve`] on this sampler.
     fn reserve(
         &self,
         users: &[u32],
@@ -123,10 +140,7 @@ impl JsSampler {
         rows_per_positive: usize,
         outputs: &[(&'static str, usize)],
     ) -> Result<u64> {
-        self.inner
-            .check_request(users, items, k, rows_per_positive, outputs)
-            .map_err(js_error)?;
-        Ok(self.inner.next_call())
+        reserve(&self.inner, users, items, k, rows_per_positive, outputs)
     }
 }
 

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use negsample_core::error::check_ids;
 use negsample_core::shard::{Shard, MAX_WORLD_SIZE};
 
 use crate::convert::{integer, js_error};
 use crate::owned;
-use crate::sampler::{JsSampler, PairwiseBatch, PointwiseBatch, Positives};
+use crate::sampler::{
+    checked_users, negatives_per_positive, JsSampler, PairwiseBatch, PointwiseBatch, Positives,
+};
 
 /// Shard `rank` of `worldSize` over a sampler's training positives.
 #[napi(js_name = "NativeShard")]
@@ -21,8 +22,7 @@ pub struct JsShard {
 
 impl JsShard {
     fn users<'a>(&self, users: &'a [i32]) -> Result<&'a [u32]> {
-        let n = self.inner.sampler().interactions().num_users() as u64;
-        check_ids("users", users, n).map_err(js_error)
+        checked_users(self.inner.sampler(), users)
     }
 
     /// Checks a request, then takes the shard's next call number.
@@ -33,10 +33,6 @@ impl JsShard {
             .map_err(js_error)?;
         Ok(self.inner.next_call())
     }
-}
-
-fn negatives_per_positive(k: f64) -> Result<usize> {
-    integer("k", k, 1, i32::MAX as u64).map(|k| k as usize)
 }
 
 #[napi]
