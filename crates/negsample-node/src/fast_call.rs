@@ -149,12 +149,8 @@ unsafe fn int32_array(
     name: &str,
 ) -> Result<(*mut i32, usize)> {
     let wrong = || Error::new(Status::InvalidArg, format!("{name} must be an Int32Array"));
-    let mut is_typed_array = false;
-    if unsafe { sys::napi_is_typedarray(env, value, &mut is_typed_array) } != sys::Status::napi_ok
-        || !is_typed_array
-    {
-        return Err(wrong());
-    }
+    // Node-API answers `napi_invalid_arg` for any value that is not a typed
+    // array, so this one call also checks the type.
     let mut kind = 0;
     let mut length = 0usize;
     let mut data = ptr::null_mut();
