@@ -39,11 +39,16 @@ function pairedSpeedup(runOne, runTwo) {
   runTwo()
   const ratios = []
   for (let r = 0; r < PAIRED_ROUNDS; r++) {
-    const first = r % 2 === 0
-    const a = first ? perCall(runOne) : 0
-    const b = perCall(runTwo)
-    const c = first ? a : perCall(runOne)
-    ratios.push(c / b)
+    // Alternate which side goes first, so neither always follows the other.
+    let one, two
+    if (r % 2 === 0) {
+      one = perCall(runOne)
+      two = perCall(runTwo)
+    } else {
+      two = perCall(runTwo)
+      one = perCall(runOne)
+    }
+    ratios.push(one / two)
   }
   ratios.sort((x, y) => x - y)
   const at = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))]
