@@ -48,11 +48,10 @@ const fn pack(threshold: u32, alias: u32) -> Slot {
 /// bits of `word * n`. SIMD kernels must reproduce exactly this arithmetic.
 #[inline(always)]
 pub const fn split_word(word: u64, n: u32) -> (u32, u32) {
-    let n = n as u64;
-    let lo = (word & 0xFFFF_FFFF) * n;
-    let hi = (word >> 32) * n;
-    let mid = (lo >> 32) + (hi & 0xFFFF_FFFF);
-    (((hi >> 32) + (mid >> 32)) as u32, mid as u32)
+    // One 64x64 -> 128-bit multiply on 64-bit targets. The vector kernels
+    // build the same bits from two 32x32 -> 64-bit products.
+    let product = word as u128 * n as u128;
+    ((product >> 64) as u32, (product >> 32) as u32)
 }
 
 /// A proposal distribution over `0..n` in Vose alias form.

@@ -44,9 +44,9 @@ fn mix64(z: uint64x2_t) -> uint64x2_t {
 fn split(w: uint64x2_t, n: uint32x2_t) -> (uint32x2_t, uint32x2_t) {
     let lo = vmull_u32(vmovn_u64(w), n);
     let hi = vmull_u32(vshrn_n_u64::<32>(w), n);
-    let mid = vaddq_u64(vshrq_n_u64::<32>(lo), vmovl_u32(vmovn_u64(hi)));
-    let slot = vaddq_u64(vshrq_n_u64::<32>(hi), vshrq_n_u64::<32>(mid));
-    (vmovn_u64(slot), vmovn_u64(mid))
+    // Bits 32 to 95 of w * n: hi + (lo >> 32), in one shift-and-add.
+    let mid = vsraq_n_u64::<32>(hi, lo);
+    (vshrn_n_u64::<32>(mid), vmovn_u64(mid))
 }
 
 /// The NEON kernel: `out[i] = pick(word(first + i))`, 4 at a time.

@@ -6,8 +6,8 @@
 //! x    = key + (counter + 1) * GAMMA            (lane i starts at counter first + i)
 //! w    = mix64(x)                               (SplitMix64's output function)
 //! lo   = (w mod 2^32) * n,  hi = (w >> 32) * n  (two 32x32 -> 64-bit products)
-//! mid  = (lo >> 32) + (hi mod 2^32)
-//! slot = (hi >> 32) + (mid >> 32),  coin = mid mod 2^32
+//! mid  = hi + (lo >> 32)                        (bits 32..96 of w * n; no overflow)
+//! slot = mid >> 32,  coin = mid mod 2^32
 //! item = slot                                   (uniform table)
 //!      | coin < threshold[slot] ? slot : alias[slot]
 //! ```
@@ -15,8 +15,9 @@
 //! The counter advances by adding `lanes * GAMMA` to `x` (wrapping, as in the
 //! scalar `counter * GAMMA`). AVX-512 DQ multiplies 64-bit lanes directly;
 //! AVX2 builds the low 64 bits of a 64x64 product from three 32x32 ones.
-//! Table slots are read with a gather. A run that does not fill a whole step
-//! finishes with the scalar formula.
+//! Table slots are read with a gather; AVX-512 compares the coins with the
+//! thresholds in 32-bit lanes (the even ones), which saves two masks. A run
+//! that does not fill a whole step finishes with the scalar formula.
 
 use std::arch::x86_64::*;
 
@@ -53,20 +54,27 @@ fn mix64_avx2(z: __m256i, m: &[__m256i; 4]) -> __m256i {
     _mm256_xor_si256(z, _mm256_srli_epi64::<31>(z))
 }
 
+/// Bits 32 to 95 of `word * n` for 4 words (see [`product_avx512`]).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn product_avx2(w: __m256i, n: __m256i) -> __m256i {
+    let lo = _mm256_mul_epu32(w, n);
+    let hi = _mm256_mul_epu32(_mm256_srli_epi64::<32>(w), n);
+    _mm256_add_epi64(hi, _mm256_srli_epi64::<32>(lo))
+}
+
 /// The item of each of 4 words (in the low 32 bits of each 64-bit lane).
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn pick_avx2(w: __m256i, n: __m256i, table: *const i64, uniform: bool) -> __m256i {
-    let mask = _mm256_set1_epi64x(0xFFFF_FFFF);
-    let lo = _mm256_mul_epu32(w, n);
-    let hi = _mm256_mul_epu32(_mm256_srli_epi64::<32>(w), n);
-    let mid = _mm256_add_epi64(_mm256_srli_epi64::<32>(lo), _mm256_and_si256(hi, mask));
-    let slot = _mm256_add_epi64(_mm256_srli_epi64::<32>(hi), _mm256_srli_epi64::<32>(mid));
+    let mid = product_avx2(w, n);
+    let slot = _mm256_srli_epi64::<32>(mid);
     if uniform {
         return slot;
     }
     // SAFETY: every slot is below n = the table's length (multiply-shift).
     let s = unsafe { _mm256_i64gather_epi64::<8>(table, slot) };
+    let mask = _mm256_set1_epi64x(0xFFFF_FFFF);
     let coin = _mm256_and_si256(mid, mask);
     let threshold = _mm256_and_si256(s, mask);
     // Both are below 2^32, so the signed 64-bit comparison is the unsigned one.
@@ -78,11 +86,7 @@ unsafe fn pick_avx2(w: __m256i, n: __m256i, table: *const i64, uniform: bool) ->
 #[inline]
 #[target_feature(enable = "avx2")]
 fn prefetch_avx2(w: __m256i, n: __m256i, slots: &[u64]) {
-    let mask = _mm256_set1_epi64x(0xFFFF_FFFF);
-    let lo = _mm256_mul_epu32(w, n);
-    let hi = _mm256_mul_epu32(_mm256_srli_epi64::<32>(w), n);
-    let mid = _mm256_add_epi64(_mm256_srli_epi64::<32>(lo), _mm256_and_si256(hi, mask));
-    let slot = _mm256_add_epi64(_mm256_srli_epi64::<32>(hi), _mm256_srli_epi64::<32>(mid));
+    let slot = _mm256_srli_epi64::<32>(product_avx2(w, n));
     let mut lanes = [0u64; 4];
     // SAFETY: `lanes` holds 4 u64.
     unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), slot) };
@@ -163,15 +167,23 @@ fn mix64_avx512(z: __m512i, m1: __m512i, m2: __m512i) -> __m512i {
     _mm512_xor_si512(z, _mm512_srli_epi64::<31>(z))
 }
 
+/// Bits 32 to 95 of `word * n` for 8 words: the slot in the high half of
+/// each lane, the coin in the low half. With `lo = (w mod 2^32) n` and
+/// `hi = (w >> 32) n`, that is `hi + (lo >> 32)`, which cannot overflow
+/// (`hi <= (2^32 - 1)^2`).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq")]
+fn product_avx512(w: __m512i, n: __m512i) -> __m512i {
+    let lo = _mm512_mul_epu32(w, n);
+    let hi = _mm512_mul_epu32(_mm512_srli_epi64::<32>(w), n);
+    _mm512_add_epi64(hi, _mm512_srli_epi64::<32>(lo))
+}
+
 /// The slots of 8 words (the high half of `word * n`), as `u64` lanes.
 #[inline]
 #[target_feature(enable = "avx512f,avx512dq")]
 fn slot_avx512(w: __m512i, n: __m512i) -> __m512i {
-    let mask = _mm512_set1_epi64(0xFFFF_FFFF);
-    let lo = _mm512_mul_epu32(w, n);
-    let hi = _mm512_mul_epu32(_mm512_srli_epi64::<32>(w), n);
-    let mid = _mm512_add_epi64(_mm512_srli_epi64::<32>(lo), _mm512_and_si512(hi, mask));
-    _mm512_add_epi64(_mm512_srli_epi64::<32>(hi), _mm512_srli_epi64::<32>(mid))
+    _mm512_srli_epi64::<32>(product_avx512(w, n))
 }
 
 /// Prefetches the table slots of 8 words.
@@ -186,23 +198,21 @@ fn prefetch_avx512(w: __m512i, n: __m512i, slots: &[u64]) {
     }
 }
 
-/// The items of 8 words, as 8 `u32`.
+/// The items of 8 words, in the low 32 bits of each `u64` lane.
 #[inline]
 #[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn pick_avx512(w: __m512i, n: __m512i, table: *const i64, uniform: bool) -> __m256i {
-    let mask = _mm512_set1_epi64(0xFFFF_FFFF);
-    let lo = _mm512_mul_epu32(w, n);
-    let hi = _mm512_mul_epu32(_mm512_srli_epi64::<32>(w), n);
-    let mid = _mm512_add_epi64(_mm512_srli_epi64::<32>(lo), _mm512_and_si512(hi, mask));
-    let slot = _mm512_add_epi64(_mm512_srli_epi64::<32>(hi), _mm512_srli_epi64::<32>(mid));
+unsafe fn pick_avx512(w: __m512i, n: __m512i, table: *const i64, uniform: bool) -> __m512i {
+    let mid = product_avx512(w, n);
+    let slot = _mm512_srli_epi64::<32>(mid);
     if uniform {
-        return _mm512_cvtepi64_epi32(slot);
+        return slot;
     }
     // SAFETY: every slot is below n = the table's length (multiply-shift).
     let s = unsafe { _mm512_i64gather_epi64::<8>(slot, table) };
-    let keep = _mm512_cmplt_epu64_mask(_mm512_and_si512(mid, mask), _mm512_and_si512(s, mask));
-    let item = _mm512_mask_blend_epi64(keep, _mm512_srli_epi64::<32>(s), slot);
-    _mm512_cvtepi64_epi32(item)
+    // The even 32-bit lanes hold the coins (of `mid`) and thresholds (of
+    // `s`); the odd ones are ignored.
+    let keep = _mm512_cmplt_epu32_mask(mid, s);
+    _mm512_mask_blend_epi32(keep, _mm512_srli_epi64::<32>(s), slot)
 }
 
 /// The AVX-512 kernel: `out[i] = pick(word(first + i))`, 16 at a time.
@@ -225,6 +235,8 @@ pub(super) unsafe fn fill_picks_avx512(
     let mut xa = _mm512_setr_epi64(x0(0), x0(1), x0(2), x0(3), x0(4), x0(5), x0(6), x0(7));
     let mut xb = _mm512_setr_epi64(x0(8), x0(9), x0(10), x0(11), x0(12), x0(13), x0(14), x0(15));
     let step = _mm512_set1_epi64(GAMMA.wrapping_mul(16) as i64);
+    // The even 32-bit lanes of two vectors, in order.
+    let evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     // For a table beyond the caches, each step also asks for the slots of
     // the draws PREFETCH_AHEAD further on, so that many reads are in flight.
     let ahead = _mm512_set1_epi64(GAMMA.wrapping_mul(super::PREFETCH_AHEAD as u64) as i64);
@@ -242,7 +254,7 @@ pub(super) unsafe fn fill_picks_avx512(
         let ib = unsafe { pick_avx512(mix64_avx512(xb, m1, m2), n, table, uniform) };
         xa = _mm512_add_epi64(xa, step);
         xb = _mm512_add_epi64(xb, step);
-        let items = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(ia), ib);
+        let items = _mm512_permutex2var_epi32(ia, evens, ib);
         // SAFETY: the chunk holds exactly 16 u32.
         unsafe { _mm512_storeu_si512(chunk.as_mut_ptr().cast(), items) };
     }
