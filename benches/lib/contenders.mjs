@@ -203,5 +203,20 @@ export async function tfMultinomialSampler(weights, batch) {
       drawn.dispose()
       return out
     },
+    dispose: () => logits.dispose(),
   }
+}
+
+/**
+ * Whether tf.multinomial gives the same draws in both rows of one call over a [2, n] matrix of
+ * identical logits rows (it should not: the rows' draws should be independent). Returns 'yes'
+ * or 'no' with the number of equal positions out of 256.
+ */
+export async function tfRowsRepeat(weights) {
+  const tf = await tfMultinomialSampler(weights, 2)
+  const out = tf.fill(new Int32Array(2 * 256))
+  let equal = 0
+  for (let j = 0; j < 256; j++) if (out[j] === out[256 + j]) equal++
+  tf.dispose()
+  return `${equal === 256 ? 'yes' : 'no'} (${equal} of 256 positions equal)`
 }
