@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | [`Kernel::Scalar`] | everywhere | 1 |
 //! | [`Kernel::Avx2`] | x86-64 with AVX2 | 8 (two vectors of 4 `u64`) |
-//! | [`Kernel::Avx512`] | x86-64 with AVX-512 F and DQ | 16 (two vectors of 8 `u64`) |
+//! | [`Kernel::Avx512`] | x86-64 with AVX-512 F and DQ | 16 (two vectors of 8 `u64`; digests of [`crate::alias::CompactSlots`] by one 16-lane gather) |
 //! | [`Kernel::Neon`] | aarch64 | 4 (two vectors of 2 `u64`) |
 //!
 //! Word `i` of a stream is `mix64(key + (i + 1) * GAMMA)` (see [`crate::rng`]):
@@ -32,7 +32,7 @@ use crate::rng::Stream;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 #[cfg(target_arch = "x86_64")]
-mod x86;
+pub mod x86;
 
 /// Draws per block of output. Each block has its own stream (keyed by the
 /// block's index), so blocks can be computed in any order or on any thread
@@ -177,8 +177,9 @@ impl std::fmt::Display for Kernel {
 ///
 /// # Performance
 /// Per draw: one SplitMix64 word, one 64x32-bit multiply-shift and (for a
-/// non-uniform table) one 8-byte slot read; the vector kernels do 4 to 16 of
-/// these per step.
+/// non-uniform table) one 8-byte slot read, or one 4-byte digest read in the
+/// AVX-512 kernel for a table with [`crate::alias::CompactSlots`]; the vector
+/// kernels do 4 to 16 of these per step.
 #[inline]
 pub fn fill_picks(table: &AliasTable, stream: &Stream, first: u64, out: &mut [u32]) {
     let kernel = Kernel::from_env().unwrap_or_else(|_| Kernel::best());
@@ -212,7 +213,9 @@ pub fn fill_picks_with(
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2 => unsafe { x86::fill_picks_avx2(slots, uniform, key, first, out) },
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { x86::fill_picks_avx512(slots, uniform, key, first, out) },
+        Kernel::Avx512 => unsafe {
+            x86::fill_picks_avx512(slots, uniform, table.compact(), key, first, out)
+        },
         #[cfg(target_arch = "aarch64")]
         Kernel::Neon => unsafe { neon::fill_picks_neon(slots, uniform, key, first, out) },
         #[allow(unreachable_patterns)]
@@ -247,8 +250,9 @@ fn fill_picks_scalar_far(slots: &[u64], key: u64, first: u64, out: &mut [u32]) {
 
 /// A table of at least this many slots (8 MiB) is read with software
 /// prefetches ahead of the draws: it does not fit the caches, and each draw
-/// would otherwise wait for memory on its own.
-const FAR_TABLE: usize = 1 << 20;
+/// would otherwise wait for memory on its own. (Smaller non-uniform tables
+/// have [`crate::alias::CompactSlots`].)
+const FAR_TABLE: usize = crate::alias::COMPACT_MAX_ITEMS + 1;
 
 /// How many draws ahead the slot of a far table is prefetched.
 const PREFETCH_AHEAD: usize = 64;

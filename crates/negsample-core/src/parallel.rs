@@ -5,7 +5,7 @@
 //! any thread in any order with the same result. A call of at least
 //! [`PARALLEL_MIN`] outputs on a sampler with `threads > 1` is shared by the
 //! calling thread and `threads - 1` helpers from a rayon pool
-//! ([`for_each_block`]): each takes the next block from a shared cursor until
+//! (`for_each_block`): each takes the next block from a shared cursor until
 //! none is left. The caller starts at once and helpers join as soon as they
 //! wake (which on a virtual machine can take a good fraction of a
 //! millisecond), so a call never waits for a sleeping thread before work

@@ -14,6 +14,7 @@ mod common;
 use std::sync::Arc;
 
 use common::TestRng;
+use negsample_core::alias::split_word;
 use negsample_core::kernel::{fill_picks, fill_picks_scalar, fill_picks_with, Kernel, BLOCK};
 use negsample_core::rng::{Domain, Stream};
 use negsample_core::{AliasTable, Error, Interactions, Proposal, Sampler};
@@ -124,6 +125,43 @@ fn every_kernel_reproduces_the_scalar_kernel() {
         kernels.is_empty() || compared > 10_000,
         "compared {compared} draws"
     );
+}
+
+/// A table read through its 4-byte digests (`CompactSlots`) whose coins
+/// often fall on a digest's threshold bits: with 2^20 - 3 items the digests
+/// keep 12 threshold bits, so about one draw in 4,096 needs the full slot.
+/// Those draws, and the runs around them, must still be the scalar ones.
+#[test]
+fn draws_that_the_compact_digests_cannot_decide_are_the_scalar_ones() {
+    let n = (1usize << 20) - 3;
+    let weights: Vec<f64> = (0..n).map(|i| 1.0 + ((i * 7919) % 1009) as f64).collect();
+    let table = AliasTable::from_weights(&weights).unwrap();
+    let compact = table
+        .compact()
+        .expect("a table of under 2^20 items has digests");
+    let stream = Stream::new(99, Domain::Negatives, 3, 4);
+    let len = (1 << 20) + 77;
+    let first = 11;
+
+    // The test means something only if such draws occur.
+    let undecided = (0..len as u64)
+        .filter(|&i| {
+            let (slot, coin) = split_word(stream.word(first + i), n as u32);
+            coin ^ compact.digests()[slot as usize] <= compact.alias_mask()
+        })
+        .count();
+    assert!(undecided > 100, "only {undecided} undecided draws");
+
+    let mut expected = vec![0u32; len];
+    fill_picks_scalar(&table, &stream, first, &mut expected);
+    for kernel in vector_kernels() {
+        let mut got = vec![u32::MAX; len];
+        fill_picks_with(kernel, &table, &stream, first, &mut got);
+        assert!(
+            got == expected,
+            "{kernel} differs from scalar ({undecided} undecided draws)"
+        );
+    }
 }
 
 #[test]
