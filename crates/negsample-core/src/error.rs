@@ -169,6 +169,13 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// # Errors
 /// [`Error::IdOutOfRange`] naming `name`, the first bad position and its value.
 pub fn check_ids<'a>(name: &'static str, ids: &'a [i32], bound: u64) -> Result<&'a [u32]> {
+    // One vectorised pass for the usual case: read as u32, a negative id is
+    // at least 2^31, so below min(bound, 2^31) the largest value decides.
+    let largest = ids.iter().map(|&v| v as u32).max().unwrap_or(0);
+    if (largest as u64) < bound.min(1 << 31) || ids.is_empty() {
+        // SAFETY: as below; every value is in [0, bound).
+        return Ok(unsafe { std::slice::from_raw_parts(ids.as_ptr().cast::<u32>(), ids.len()) });
+    }
     if let Some((index, &value)) = ids
         .iter()
         .enumerate()
