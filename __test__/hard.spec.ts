@@ -16,6 +16,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { chiSquareP } from '../benches/lib/statistics.mjs'
 
 import {
   accidentalHits,
@@ -73,51 +74,6 @@ function dot64(a: Float32Array, ai: number, b: Float32Array, bi: number, dim: nu
   let s = 0
   for (let d = 0; d < dim; d++) s += a[ai * dim + d]! * b[bi * dim + d]!
   return s
-}
-
-/** Upper tail of the chi-square distribution (regularized upper incomplete gamma, series / continued fraction). */
-function chiSquareP(stat: number, df: number): number {
-  const a = df / 2
-  const x = stat / 2
-  const lnGamma = (z: number): number => {
-    let shift = 0
-    while (z < 15) {
-      shift += Math.log(z)
-      z += 1
-    }
-    const inv = 1 / z
-    const inv2 = inv * inv
-    const series = inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 / 1680)))
-    return (z - 0.5) * Math.log(z) - z + 0.5 * Math.log(2 * Math.PI) + series - shift
-  }
-  const logPrefactor = a * Math.log(x) - x - lnGamma(a)
-  if (x < a + 1) {
-    let term = 1 / a
-    let sum = term
-    for (let n = 1; n < 100000 && term > sum * 1e-16; n++) {
-      term *= x / (a + n)
-      sum += term
-    }
-    return Math.max(0, 1 - Math.exp(logPrefactor + Math.log(sum)))
-  }
-  const tiny = 1e-300
-  let b = x + 1 - a
-  let c = 1 / tiny
-  let d = 1 / b
-  let h = d
-  for (let i = 1; i < 100000; i++) {
-    const an = -i * (i - a)
-    b += 2
-    d = an * d + b
-    if (Math.abs(d) < tiny) d = tiny
-    c = b + an / c
-    if (Math.abs(c) < tiny) c = tiny
-    d = 1 / d
-    const delta = d * c
-    h *= delta
-    if (Math.abs(delta - 1) < 1e-16) break
-  }
-  return Math.exp(logPrefactor + Math.log(h))
 }
 
 /** Pearson's chi-square of counts against probabilities (bins with probability 0 must be empty). */
