@@ -171,22 +171,22 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub fn check_ids<'a>(name: &'static str, ids: &'a [i32], bound: u64) -> Result<&'a [u32]> {
     // One vectorised pass for the usual case: read as u32, a negative id is
     // at least 2^31, so below min(bound, 2^31) the largest value decides.
+    // Only a request that fails it is searched for its first bad id.
     let largest = ids.iter().map(|&v| v as u32).max().unwrap_or(0);
-    if (largest as u64) < bound.min(1 << 31) || ids.is_empty() {
-        // SAFETY: as below; every value is in [0, bound).
-        return Ok(unsafe { std::slice::from_raw_parts(ids.as_ptr().cast::<u32>(), ids.len()) });
-    }
-    if let Some((index, &value)) = ids
-        .iter()
-        .enumerate()
-        .find(|&(_, &v)| v < 0 || v as u64 >= bound)
-    {
-        return Err(Error::IdOutOfRange {
-            name,
-            index,
-            value: value as i64,
-            bound,
-        });
+    let all_in_range = ids.is_empty() || (largest as u64) < bound.min(1 << 31);
+    if !all_in_range {
+        if let Some((index, &value)) = ids
+            .iter()
+            .enumerate()
+            .find(|&(_, &v)| v < 0 || v as u64 >= bound)
+        {
+            return Err(Error::IdOutOfRange {
+                name,
+                index,
+                value: value as i64,
+                bound,
+            });
+        }
     }
     // SAFETY: i32 and u32 have the same size and alignment, and every value
     // was just checked to be non-negative, so it reads as the same number.
