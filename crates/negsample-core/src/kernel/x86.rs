@@ -258,13 +258,14 @@ pub(super) unsafe fn fill_picks_avx512(
     first: u64,
     out: &mut [u32],
 ) {
-    let far = !uniform && slots.len() >= super::FAR_TABLE;
-    // Digests only for a table within the caches (a far table is prefetched
-    // slot by slot instead).
-    if let Some(compact) = compact.filter(|_| !far && !uniform) {
+    // Only non-uniform tables within the caches have digests (a far table is
+    // prefetched slot by slot instead).
+    if let Some(compact) = compact {
+        debug_assert!(!uniform && slots.len() < super::FAR_TABLE);
         // SAFETY: passed on from the caller.
         return unsafe { fill_picks_compact_avx512(slots, compact, key, first, out) };
     }
+    let far = !uniform && slots.len() >= super::FAR_TABLE;
     let m1 = _mm512_set1_epi64(M1 as i64);
     let m2 = _mm512_set1_epi64(M2 as i64);
     let n = _mm512_set1_epi64(slots.len() as i64);
