@@ -15,6 +15,12 @@
 //!     triple under the proposal restricted to the user's non-positives.
 //! (e) Log-probabilities are ln of the table's realised probabilities.
 //! (f) Bad requests are named errors and write nothing.
+//! (g) The selections take any scores (proptest: NaN, ±inf, ±f32::MAX,
+//!     subnormals, ±0 and ordinary values, any temperature the API accepts):
+//!     `best` and `select_max` give a brute-force ranking's choice (NaN as
+//!     `-inf`, ties to the lower position); `select_softmax` gives `k`
+//!     distinct positions, a `+inf` score first if there is one and a
+//!     position whose key is above `-inf` first if there is one.
 
 mod common;
 
@@ -24,10 +30,13 @@ use std::sync::Arc;
 use common::{assert_fits, chi_square, TestRng, POWER_THRESHOLD};
 use negsample_core::dot::dot_scalar;
 use negsample_core::hard::{
-    self, hard_negatives_into, select_softmax, HardOut, Layout, Strategy, CHUNK, MAX_CALL,
+    self, hard_negatives_into, select_max, select_softmax, HardOut, Layout, Strategy, CHUNK,
+    MAX_CALL,
 };
 use negsample_core::rng::{Domain, Stream};
 use negsample_core::{Embeddings, Error, HardOptions, Interactions, Proposal, Sampler};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
 
 fn random_matrix(rng: &mut TestRng, users: usize, items: usize, density: f64) -> Interactions {
     let (mut us, mut is) = (Vec::new(), Vec::new());
@@ -761,4 +770,84 @@ fn candidate_calls_are_distinct_and_outside_ordinary_calls() {
         hard::candidate_call(MAX_CALL, (1 << 23) - 1),
         hard::candidate_call(MAX_CALL - 1, (1 << 23) - 1)
     );
+}
+
+/// A score from the awkward corners of `f32` or an ordinary value.
+fn any_score() -> impl proptest::strategy::Strategy<Value = f32> {
+    prop_oneof![
+        Just(f32::NAN),
+        Just(f32::INFINITY),
+        Just(f32::NEG_INFINITY),
+        Just(f32::MAX),
+        Just(f32::MIN),
+        Just(f32::MIN_POSITIVE / 4.0),
+        Just(-f32::MIN_POSITIVE / 4.0),
+        Just(0.0f32),
+        Just(-0.0f32),
+        Just(1.0f32),
+        -3.0f32..3.0,
+        any::<f32>(),
+    ]
+}
+
+/// Positions by key (NaN as `-inf`) descending, then position ascending.
+fn reference_ranking(scores: &[f32]) -> Vec<u32> {
+    let key = |s: f32| if s.is_nan() { f32::NEG_INFINITY } else { s };
+    let mut order: Vec<u32> = (0..scores.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        key(scores[b as usize])
+            .partial_cmp(&key(scores[a as usize]))
+            .unwrap()
+            .then(a.cmp(&b))
+    });
+    order
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: 2000,
+        rng_seed: RngSeed::Fixed(0x6861_7264),
+        failure_persistence: None,
+        ..Config::default()
+    })]
+
+    #[test]
+    fn selections_take_any_scores(
+        scores in prop::collection::vec(any_score(), 1..40),
+        k_seed in any::<usize>(),
+        temperature in prop_oneof![
+            Just(f64::from_bits(1)),
+            Just(1e-6),
+            Just(0.1),
+            Just(1.0),
+            Just(1e6),
+            Just(f64::MAX),
+        ],
+        word_seed in any::<u64>(),
+    ) {
+        let k = 1 + k_seed % scores.len();
+        let ranking = reference_ranking(&scores);
+
+        prop_assert_eq!(hard::best(&scores) as u32, ranking[0]);
+        let mut order = Vec::new();
+        select_max(&scores, 1, &mut order);
+        prop_assert_eq!(&order[..], &ranking[..1]);
+        select_max(&scores, k, &mut order);
+        // Equal keys (NaN and -inf, -0 and +0 included) by lower position.
+        prop_assert_eq!(&order[..], &ranking[..k]);
+
+        let stream = Stream::new(word_seed, Domain::HardNegatives, 0, 0);
+        let mut weights = vec![0.0f64; scores.len()];
+        select_softmax(&scores, k, temperature, &stream, 0, &mut weights, &mut order);
+        prop_assert_eq!(order.len(), k);
+        let distinct: BTreeSet<u32> = order.iter().copied().collect();
+        prop_assert_eq!(distinct.len(), k, "positions repeat: {:?}", order);
+        prop_assert!(order.iter().all(|&p| (p as usize) < scores.len()));
+        let first = scores[order[0] as usize];
+        if scores.contains(&f32::INFINITY) {
+            prop_assert_eq!(first, f32::INFINITY);
+        } else if scores.iter().any(|s| !s.is_nan() && *s > f32::NEG_INFINITY) {
+            prop_assert!(!first.is_nan() && first > f32::NEG_INFINITY, "first pick {}", first);
+        }
+    }
 }
