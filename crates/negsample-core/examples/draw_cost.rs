@@ -1,6 +1,6 @@
 //! Where the time of one popularity draw goes, and what a cheaper random
-//! generator would buy: the measurement behind BENCHMARKS.md's "20x: what
-//! bounds it". x86-64 with AVX-512 (F, DQ) and VAES only.
+//! generator would buy: the measurement behind BENCHMARKS.md's "What bounds
+//! the missed target". x86-64 with AVX-512 (F, DQ) and VAES only.
 //!
 //! For each table size (`NEGSAMPLE_SIZES`, default 10^3, 10^5 and 10^6
 //! items; popularity^0.75 weights) it times 10^6 draws of:
@@ -11,8 +11,9 @@
 //!   SplitMix64 (the engine's generator; its output is first checked equal to
 //!   the engine's), AES rounds on the counter (ARS, Salmon et al., "Parallel
 //!   random numbers: as easy as 1, 2, 3", SC 2011; ARS-5 is the
-//!   configuration Intel MKL ships), and the bare counter (no mixing: the
-//!   bound), each with and without the table read.
+//!   configuration Intel MKL ships; here with a simpler Weyl key schedule,
+//!   which costs the same), and the bare counter (no mixing: the bound), each
+//!   with and without the table read.
 //!
 //! Only the SplitMix64 rows are draws the engine could return; the others are
 //! timings of a loop, not samplers.
@@ -36,7 +37,8 @@ mod lab {
     #[derive(Clone, Copy, PartialEq)]
     enum Generator {
         SplitMix64,
-        /// AES rounds, keyed by round keys `key + r * weyl` (ARS-r).
+        /// `r` AES rounds on the counter, round key `j` being `key + j * GAMMA`
+        /// in both 64-bit halves (ARS-r's structure and cost).
         Ars(u32),
         /// The counter itself.
         Counter,
