@@ -8,8 +8,9 @@
  * calls equal to the same calls made synchronously on a same-seed sampler
  * (and all different from one another), and the jobs of a sampler whose
  * JavaScript object was collected while they ran returning the right
- * output (and the object collected once they settle). Needs the built package (dist/ and native/), which `npm test`
- * builds first.
+ * output (and the object collected once they settle), and 200 opens of a saved binary file
+ * leaving no mapping of it and no descriptor behind once collected. Needs the built package
+ * (dist/ and native/), which `npm test` builds first.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -32,11 +33,17 @@ interface Report {
   jobsPendingWhenCollected: number
   jobsPendingAfterGc: number
   droppedSamplerJobMismatches: number
+  fileOpens: number
+  fileMappingsWhileOpen: number
+  fileMappingsLeft: number | null
+  descriptorsBefore: number | null
+  descriptorsAfter: number | null
+  fileRssGrowthMiB: number
   failures: string[]
 }
 
 describe.skipIf(!built)('soak (short)', () => {
-  it('40,000 calls sync and async: bounded RSS, correct concurrent and orphaned async calls', () => {
+  it('40,000 calls sync and async: bounded RSS, correct concurrent and orphaned async calls, opened files released', () => {
     let stdout: string
     try {
       stdout = execFileSync(process.execPath, ['--expose-gc', path.join(root, 'scripts/soak.mjs'), '--calls', '40000', '--json'], {
@@ -59,5 +66,13 @@ describe.skipIf(!built)('soak (short)', () => {
     expect(report.jobsPendingAfterGc).toBeGreaterThan(0)
     expect(report.droppedSamplerCollected).toBe(true)
     expect(report.droppedSamplerJobMismatches).toBe(0)
+    // Opened files: every mapping released once the datasets are collected, no descriptor kept.
+    expect(report.fileOpens).toBe(200)
+    expect(report.fileRssGrowthMiB).toBeLessThanOrEqual(report.rssBoundMiB)
+    if (process.platform === 'linux') {
+      expect(report.fileMappingsWhileOpen).toBeGreaterThan(0)
+      expect(report.fileMappingsLeft).toBe(0)
+      expect(report.descriptorsAfter).toBeLessThanOrEqual(report.descriptorsBefore!)
+    }
   })
 })

@@ -39,14 +39,23 @@
 //    call reachable until the call settles; the engine's sampler is held by
 //    the jobs' Arc either way.)
 //
+// 4. Files: the soak matrix saved to a binary file (with its popularity
+//    table) and opened N / 200 times (at least 200), with and without
+//    verification, each time sampling one checked batch from it and then
+//    dropping it. After full GCs no mapping of the file may remain (Linux:
+//    /proc/self/maps), the open descriptors must be back to their count
+//    before the loop (/proc/self/fd), and RSS may grow by at most the bound.
+//
 // Prints a report (or JSON with --json); exits 1 if any check fails.
+import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const { Interactions, Sampler, sampledSoftmax, evaluate } = require(path.join(root, 'dist/index.js'))
+const { Dataset, Interactions, Sampler, openDataset, sampledSoftmax, evaluate } = require(path.join(root, 'dist/index.js'))
 const native = require(path.join(root, 'native/index.js'))
 
 const RSS_BOUND_MIB = 48
@@ -392,6 +401,69 @@ for (let round = 0; round < 20 && !collected; round++) {
 }
 check(collected, 'the dropped sampler object was never collected, even after its jobs settled')
 
+// ------------------------------------------------------------ 4. files
+
+/** How many mappings of `file` the process has (Linux; null elsewhere). */
+function mappingsOf(file) {
+  try {
+    return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((line) => line.endsWith(file)).length
+  } catch {
+    return null
+  }
+}
+/** How many file descriptors the process has open (Linux; null elsewhere). */
+function openDescriptors() {
+  try {
+    return fs.readdirSync('/proc/self/fd').length
+  } catch {
+    return null
+  }
+}
+
+const fileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'negsample-soak-'))
+const file = path.join(fileDir, 'soak.nsds')
+Dataset.fromInteractions(matrix).save(file, { proposals: [{ proposal: 'popularity', alpha: 0.75 }] })
+const fileOpens = Math.max(200, Math.floor(CALLS / 200))
+const descriptorsBefore = openDescriptors()
+const fileRssBefore = (await settledRss()).rss
+let mappingsWhileOpen = 0
+/** Opens the file, samples a batch from it, and drops everything (a function, so that no
+ * variable of the async module body keeps the last dataset). */
+function openAndSample(j) {
+  const dataset = openDataset(file, { verify: j % 2 === 0 })
+  if (!dataset.mapped) failures.push(`open ${j}: the dataset is not memory-mapped`)
+  const fileSampler = new Sampler(dataset.interactions, { proposal: 'popularity', seed: j })
+  const { users } = batches[j % batches.length]
+  const out = fileSampler.negatives(users, K)
+  if (j % 20 === 0) checkExcluded(users, out, K, `sampler on opened file ${j}`)
+  if (j === 0) mappingsWhileOpen = mappingsOf(file) ?? 0
+}
+for (let j = 0; j < fileOpens; j++) {
+  openAndSample(j)
+  // Turn the event loop now and then, as a program would, so that
+  // finalizers run during the loop as well as after it.
+  if (j % 50 === 49) await settledRss()
+}
+let mappingsLeft = mappingsOf(file)
+for (let round = 0; round < 20 && mappingsLeft !== null && mappingsLeft > 0; round++) {
+  await settledRss()
+  mappingsLeft = mappingsOf(file)
+}
+const descriptorsAfter = openDescriptors()
+const fileGrowth = (await settledRss()).rss - fileRssBefore
+fs.rmSync(fileDir, { recursive: true, force: true })
+if (mappingsLeft !== null) {
+  check(mappingsWhileOpen > 0, 'files: no mapping of the opened file was seen: the check did not test anything')
+  check(mappingsLeft === 0, `files: ${mappingsLeft} mappings of the file remain after ${fileOpens} opened datasets were dropped`)
+}
+if (descriptorsBefore !== null) {
+  check(descriptorsAfter <= descriptorsBefore, `files: ${descriptorsAfter - descriptorsBefore} more open descriptors after ${fileOpens} opens`)
+}
+check(
+  fileGrowth <= RSS_BOUND_MIB * 2 ** 20,
+  `files: RSS grew by ${mib(fileGrowth)} MiB over ${fileOpens} opens (bound ${RSS_BOUND_MIB} MiB)`,
+)
+
 const report = {
   calls: CALLS,
   warmupCalls: WARMUP,
@@ -422,6 +494,12 @@ const report = {
   gcRoundsWhilePending,
   jobsPendingAfterGc: pendingAfterGc,
   droppedSamplerJobMismatches: jobMismatches,
+  fileOpens,
+  fileMappingsWhileOpen: mappingsWhileOpen,
+  fileMappingsLeft: mappingsLeft,
+  descriptorsBefore,
+  descriptorsAfter,
+  fileRssGrowthMiB: mib(fileGrowth),
   failures,
 }
 if (JSON_OUT) {
@@ -439,6 +517,10 @@ if (JSON_OUT) {
     `  dropped sampler: ${gcRoundsWhilePending} forced GCs, the first with ${pendingAfterGc} of ${JOBS} jobs pending; ` +
       (pendingAtCollection > 0 ? `object collected with ${pendingAtCollection} jobs pending` : 'object kept alive until its jobs settled, then collected: ' + collected) +
       `; ${jobMismatches} wrong outputs`,
+  )
+  console.log(
+    `  files: ${fileOpens} opens of a saved file, ${mappingsWhileOpen} mappings while one was open, ${mappingsLeft ?? 'unknown'} left after GC; ` +
+      `descriptors ${descriptorsBefore ?? '?'} -> ${descriptorsAfter ?? '?'}; RSS growth ${report.fileRssGrowthMiB} MiB`,
   )
   console.log(failures.length === 0 ? 'soak: ok' : `soak: FAILED\n  ${failures.join('\n  ')}`)
 }
