@@ -8,9 +8,10 @@
  * calls equal to the same calls made synchronously on a same-seed sampler
  * (and all different from one another), and the jobs of a sampler whose
  * JavaScript object was collected while they ran returning the right
- * output (and the object collected once they settle), and 200 opens of a saved binary file
- * leaving no mapping of it and no descriptor behind once collected. Needs the built package
- * (dist/ and native/), which `npm test` builds first.
+ * output (and the object collected once they settle), 200 opens of a saved binary file
+ * leaving no mapping of it and no descriptor behind once collected, and 200 training steps and
+ * 200 `samplerDataset` batches through negsample/tfjs leaving the tensor count flat. Needs the
+ * built package (dist/ and native/), which `npm test` builds first.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -39,11 +40,22 @@ interface Report {
   descriptorsBefore: number | null
   descriptorsAfter: number | null
   fileRssGrowthMiB: number
+  tensors:
+    | string
+    | {
+        steps: number
+        tensorsAtStep10: number
+        tensorsAtEnd: number
+        datasetBatches: number
+        tensorsBeforeDataset: number
+        tensorsAfterDataset: number
+        rssGrowthMiB: number
+      }
   failures: string[]
 }
 
 describe.skipIf(!built)('soak (short)', () => {
-  it('40,000 calls sync and async: bounded RSS, correct concurrent and orphaned async calls, opened files released', () => {
+  it('40,000 calls sync and async: bounded RSS, correct concurrent and orphaned async calls, opened files released, tensor count flat', () => {
     let stdout: string
     try {
       stdout = execFileSync(process.execPath, ['--expose-gc', path.join(root, 'scripts/soak.mjs'), '--calls', '40000', '--json'], {
@@ -74,5 +86,14 @@ describe.skipIf(!built)('soak (short)', () => {
       expect(report.fileMappingsLeft).toBe(0)
       expect(report.descriptorsAfter).toBeLessThanOrEqual(report.descriptorsBefore!)
     }
+    // Training through negsample/tfjs (@tensorflow/tfjs is a dev dependency, so it is there):
+    // the tensor count stays flat.
+    expect(typeof report.tensors).toBe('object')
+    const tensors = report.tensors as Exclude<Report['tensors'], string>
+    expect(tensors.steps).toBe(200)
+    expect(tensors.tensorsAtEnd).toBe(tensors.tensorsAtStep10)
+    expect(tensors.datasetBatches).toBe(200)
+    expect(tensors.tensorsAfterDataset).toBe(tensors.tensorsBeforeDataset)
+    expect(tensors.rssGrowthMiB).toBeLessThanOrEqual(report.rssBoundMiB)
   })
 })

@@ -44,7 +44,17 @@
 //    verification, each time sampling one checked batch from it and then
 //    dropping it. After full GCs no mapping of the file may remain (Linux:
 //    /proc/self/maps), the open descriptors must be back to their count
-//    before the loop (/proc/self/fd), and RSS may grow by at most the bound.
+//    before the loop (/proc/self/fd), and RSS may grow by at most the bound
+//    (measured after a warm-up of 100 opens).
+// 5. Tensors (where @tensorflow/tfjs is installed): N / 200 training steps (at
+//    least 200) on the CPU backend through negsample/tfjs, pairwise BPR and
+//    pointwise binary cross-entropy in turn, each batch drawn by the sampler,
+//    turned into tensors, looked up in two embedding tables and minimised,
+//    its tensors disposed; then the same number of batches of
+//    `samplerDataset` consumed and disposed. tf.memory().numTensors must be
+//    the same after the last step as after the tenth, and back to its count
+//    before the dataset once it is consumed; RSS may grow by at most the bound
+//    from the tenth step on.
 //
 // Prints a report (or JSON with --json); exits 1 if any check fails.
 import * as fs from 'node:fs'
@@ -424,8 +434,6 @@ const fileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'negsample-soak-'))
 const file = path.join(fileDir, 'soak.nsds')
 Dataset.fromInteractions(matrix).save(file, { proposals: [{ proposal: 'popularity', alpha: 0.75 }] })
 const fileOpens = Math.max(200, Math.floor(CALLS / 200))
-const descriptorsBefore = openDescriptors()
-const fileRssBefore = (await settledRss()).rss
 let mappingsWhileOpen = 0
 /** Opens the file, samples a batch from it, and drops everything (a function, so that no
  * variable of the async module body keeps the last dataset). */
@@ -438,6 +446,14 @@ function openAndSample(j) {
   if (j % 20 === 0) checkExcluded(users, out, K, `sampler on opened file ${j}`)
   if (j === 0) mappingsWhileOpen = mappingsOf(file) ?? 0
 }
+// A warm-up of 100 opens first: each sampler allocates about 2 MB (the exclusion bitmaps), and
+// the allocator's heap settles at the size that up to 50 such samplers between two GCs need.
+for (let j = 0; j < 100; j++) {
+  openAndSample(j)
+  if (j % 50 === 49) await settledRss()
+}
+const descriptorsBefore = openDescriptors()
+const fileRssBefore = (await settledRss()).rss
 for (let j = 0; j < fileOpens; j++) {
   openAndSample(j)
   // Turn the event loop now and then, as a program would, so that
@@ -463,6 +479,73 @@ check(
   fileGrowth <= RSS_BOUND_MIB * 2 ** 20,
   `files: RSS grew by ${mib(fileGrowth)} MiB over ${fileOpens} opens (bound ${RSS_BOUND_MIB} MiB)`,
 )
+
+// ------------------------------------------------------------ 5. tensors
+
+let tf = null
+try {
+  tf = require('@tensorflow/tfjs')
+} catch {
+  // Not installed: the check is skipped (the report says so).
+}
+const tensorSteps = Math.max(200, Math.floor(CALLS / 200))
+const tensorReport = { steps: 0, tensorsAtStep10: null, tensorsAtEnd: null, datasetBatches: 0, tensorsBeforeDataset: null, tensorsAfterDataset: null, rssGrowthMiB: 0 }
+if (tf !== null) {
+  const adapter = require(path.join(root, 'dist/tfjs.js'))
+  await tf.setBackend('cpu')
+  let tensorRssBefore = 0
+  const DIM = 8
+  const P = tf.variable(tf.randomNormal([NUM_USERS, DIM], 0, 0.1, 'float32', 1))
+  const Q = tf.variable(tf.randomNormal([NUM_ITEMS, DIM], 0, 0.1, 'float32', 2))
+  const optimizer = tf.train.adam(0.01)
+  const trainer = new Sampler(matrix, { proposal: 'popularity', seed: 5 })
+  const score = (users, items) => tf.sum(tf.mul(adapter.embeddingLookup(tf, P, users), adapter.embeddingLookup(tf, Q, items)), 1)
+  /** One training step: a function, so that no variable of the module body keeps its tensors. */
+  function trainStep(j) {
+    const { users, items } = batches[j % batches.length]
+    if (j % 2 === 0) {
+      const t = adapter.pairwiseTensors(tf, trainer.pairwise(users, items, 1))
+      const loss = optimizer.minimize(() => adapter.bprLoss(tf, score(t.users, t.positives), score(t.users, t.negatives)), true)
+      if (!Number.isFinite(loss.dataSync()[0])) failures.push(`tensors: step ${j} gave a loss that is not finite`)
+      tf.dispose([loss, ...Object.values(t)])
+    } else {
+      const t = adapter.pointwiseTensors(tf, trainer.pointwise(users, items, 1))
+      const loss = optimizer.minimize(() => adapter.bceWithLogitsLoss(tf, score(t.users, t.items), t.labels), true)
+      if (!Number.isFinite(loss.dataSync()[0])) failures.push(`tensors: step ${j} gave a loss that is not finite`)
+      tf.dispose([loss, ...Object.values(t)])
+    }
+  }
+  for (let j = 0; j < tensorSteps; j++) {
+    trainStep(j)
+    if (j === 9) {
+      // After 10 steps tfjs has built its kernels and the optimizer its slots: the baseline.
+      tensorReport.tensorsAtStep10 = tf.memory().numTensors
+      tensorRssBefore = (await settledRss()).rss
+    }
+  }
+  tensorReport.steps = tensorSteps
+  tensorReport.tensorsAtEnd = tf.memory().numTensors
+  check(
+    tensorReport.tensorsAtEnd === tensorReport.tensorsAtStep10,
+    `tensors: ${tensorReport.tensorsAtStep10} tensors after 10 training steps, ${tensorReport.tensorsAtEnd} after ${tensorSteps}`,
+  )
+  tensorReport.tensorsBeforeDataset = tf.memory().numTensors
+  const dataset = adapter.samplerDataset(tf, new Sampler(matrix, { seed: 6 }), { batchSize: 256, negatives: 1 })
+  await dataset.repeat().take(tensorSteps).forEachAsync((element) => {
+    tensorReport.datasetBatches++
+    tf.dispose([...element.xs, element.ys])
+  })
+  tensorReport.tensorsAfterDataset = tf.memory().numTensors
+  check(
+    tensorReport.tensorsAfterDataset === tensorReport.tensorsBeforeDataset,
+    `tensors: ${tensorReport.tensorsBeforeDataset} tensors before ${tensorReport.datasetBatches} samplerDataset batches, ${tensorReport.tensorsAfterDataset} after`,
+  )
+  tf.dispose([P, Q])
+  optimizer.dispose()
+  const tensorGrowth = (await settledRss()).rss - tensorRssBefore
+  tensorReport.rssGrowthMiB = mib(tensorGrowth)
+  check(tensorGrowth <= RSS_BOUND_MIB * 2 ** 20, `tensors: RSS grew by ${mib(tensorGrowth)} MiB (bound ${RSS_BOUND_MIB} MiB)`)
+}
 
 const report = {
   calls: CALLS,
@@ -500,6 +583,7 @@ const report = {
   descriptorsBefore,
   descriptorsAfter,
   fileRssGrowthMiB: mib(fileGrowth),
+  tensors: tf === null ? 'skipped: @tensorflow/tfjs is not installed' : tensorReport,
   failures,
 }
 if (JSON_OUT) {
@@ -521,6 +605,12 @@ if (JSON_OUT) {
   console.log(
     `  files: ${fileOpens} opens of a saved file, ${mappingsWhileOpen} mappings while one was open, ${mappingsLeft ?? 'unknown'} left after GC; ` +
       `descriptors ${descriptorsBefore ?? '?'} -> ${descriptorsAfter ?? '?'}; RSS growth ${report.fileRssGrowthMiB} MiB`,
+  )
+  console.log(
+    tf === null
+      ? '  tensors: skipped (@tensorflow/tfjs is not installed)'
+      : `  tensors: ${tensorReport.steps} training steps, ${tensorReport.tensorsAtStep10} tensors after 10 and ${tensorReport.tensorsAtEnd} after all; ` +
+          `${tensorReport.datasetBatches} samplerDataset batches, ${tensorReport.tensorsBeforeDataset} -> ${tensorReport.tensorsAfterDataset} tensors; RSS growth ${tensorReport.rssGrowthMiB} MiB`,
   )
   console.log(failures.length === 0 ? 'soak: ok' : `soak: FAILED\n  ${failures.join('\n  ')}`)
 }
