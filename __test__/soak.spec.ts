@@ -10,8 +10,9 @@
  * JavaScript object was collected while they ran returning the right
  * output (and the object collected once they settle), 200 opens of a saved binary file
  * leaving no mapping of it and no descriptor behind once collected, and 200 training steps and
- * 200 `samplerDataset` batches through negsample/tfjs leaving the tensor count flat. Needs the
- * built package (dist/ and native/), which `npm test` builds first.
+ * 200 `samplerDataset` batches through negsample/tfjs leaving the tensor count flat, and 100
+ * calls split over 2 threads equal to the same calls on 1. Needs the built package (dist/ and
+ * native/), which `npm test` builds first.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -51,11 +52,14 @@ interface Report {
         tensorsAfterDataset: number
         rssGrowthMiB: number
       }
+  threadCalls: number
+  threadMismatches: number
+  threadRssGrowthMiB: number
   failures: string[]
 }
 
 describe.skipIf(!built)('soak (short)', () => {
-  it('40,000 calls sync and async: bounded RSS, correct concurrent and orphaned async calls, opened files released, tensor count flat', () => {
+  it('40,000 calls sync and async: bounded RSS, correct concurrent and orphaned async calls, opened files released, tensor count flat, threaded calls', () => {
     let stdout: string
     try {
       stdout = execFileSync(process.execPath, ['--expose-gc', path.join(root, 'scripts/soak.mjs'), '--calls', '40000', '--json'], {
@@ -95,5 +99,9 @@ describe.skipIf(!built)('soak (short)', () => {
     expect(tensors.datasetBatches).toBe(200)
     expect(tensors.tensorsAfterDataset).toBe(tensors.tensorsBeforeDataset)
     expect(tensors.rssGrowthMiB).toBeLessThanOrEqual(report.rssBoundMiB)
+    // Calls split over 2 threads give the 1-thread output, call for call.
+    expect(report.threadCalls).toBe(100)
+    expect(report.threadMismatches).toBe(0)
+    expect(report.threadRssGrowthMiB).toBeLessThanOrEqual(report.rssBoundMiB)
   })
 })

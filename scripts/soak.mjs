@@ -55,6 +55,11 @@
 //    the same after the last step as after the tenth, and back to its count
 //    before the dataset once it is consumed; RSS may grow by at most the bound
 //    from the tenth step on.
+// 6. Threads: N / 1,000 calls (at least 100) of 20,000 users x k = 4 (80,000
+//    outputs: above the 65,536 from which a call is split over the pool) on a
+//    2-thread sampler, synchronous and asynchronous in turn, each compared
+//    with the same call on a 1-thread sampler of the same seed; RSS may grow
+//    by at most the bound.
 //
 // Prints a report (or JSON with --json); exits 1 if any check fails.
 import * as fs from 'node:fs'
@@ -446,11 +451,13 @@ function openAndSample(j) {
   if (j % 20 === 0) checkExcluded(users, out, K, `sampler on opened file ${j}`)
   if (j === 0) mappingsWhileOpen = mappingsOf(file) ?? 0
 }
-// A warm-up of 100 opens first: each sampler allocates about 2 MB (the exclusion bitmaps), and
-// the allocator's heap settles at the size that up to 50 such samplers between two GCs need.
+// Each sampler here allocates its exclusion bitmaps and alias table, freed when the garbage
+// collector finds it dropped; the allocator keeps the heap that the samplers alive between two
+// collections needed. So the loop collects every 10 opens, and the RSS baseline is taken after
+// a warm-up of 100 opens.
 for (let j = 0; j < 100; j++) {
   openAndSample(j)
-  if (j % 50 === 49) await settledRss()
+  if (j % 10 === 9) await settledRss()
 }
 const descriptorsBefore = openDescriptors()
 const fileRssBefore = (await settledRss()).rss
@@ -458,7 +465,7 @@ for (let j = 0; j < fileOpens; j++) {
   openAndSample(j)
   // Turn the event loop now and then, as a program would, so that
   // finalizers run during the loop as well as after it.
-  if (j % 50 === 49) await settledRss()
+  if (j % 10 === 9) await settledRss()
 }
 let mappingsLeft = mappingsOf(file)
 for (let round = 0; round < 20 && mappingsLeft !== null && mappingsLeft > 0; round++) {
@@ -547,6 +554,31 @@ if (tf !== null) {
   check(tensorGrowth <= RSS_BOUND_MIB * 2 ** 20, `tensors: RSS grew by ${mib(tensorGrowth)} MiB (bound ${RSS_BOUND_MIB} MiB)`)
 }
 
+// ------------------------------------------------------------ 6. threads
+
+const threadCalls = Math.max(100, Math.floor(CALLS / 1000))
+const bigUsers = Int32Array.from({ length: 20_000 }, (_, j) => (j * 7919) % NUM_USERS)
+const threaded = new Sampler(matrix, { proposal: 'popularity', seed: 31, threads: 2 })
+const single = new Sampler(matrix, { proposal: 'popularity', seed: 31, threads: 1 })
+let threadMismatches = 0
+/** One call on each sampler (the same call number on both), compared. */
+async function threadedCall(j) {
+  const a = j % 2 === 0 ? threaded.negatives(bigUsers, K) : await threaded.negativesAsync(bigUsers, K)
+  const b = single.negatives(bigUsers, K)
+  if (a.length !== b.length || a.some((v, i) => v !== b[i])) threadMismatches++
+  if (j % 20 === 0) checkExcluded(bigUsers, a, K, `threaded call ${j}`)
+}
+await threadedCall(0)
+const threadRssBefore = (await settledRss()).rss
+for (let j = 1; j < threadCalls; j++) {
+  await threadedCall(j)
+  if (j % 100 === 0) await settledRss()
+}
+const threadGrowth = (await settledRss()).rss - threadRssBefore
+check(threaded.threads === 2, `threads: the sampler reports ${threaded.threads} threads, expected 2`)
+check(threadMismatches === 0, `threads: ${threadMismatches} of ${threadCalls} calls on 2 threads differ from the same calls on 1`)
+check(threadGrowth <= RSS_BOUND_MIB * 2 ** 20, `threads: RSS grew by ${mib(threadGrowth)} MiB over ${threadCalls} calls (bound ${RSS_BOUND_MIB} MiB)`)
+
 const report = {
   calls: CALLS,
   warmupCalls: WARMUP,
@@ -584,6 +616,9 @@ const report = {
   descriptorsAfter,
   fileRssGrowthMiB: mib(fileGrowth),
   tensors: tf === null ? 'skipped: @tensorflow/tfjs is not installed' : tensorReport,
+  threadCalls,
+  threadMismatches,
+  threadRssGrowthMiB: mib(threadGrowth),
   failures,
 }
 if (JSON_OUT) {
@@ -611,6 +646,9 @@ if (JSON_OUT) {
       ? '  tensors: skipped (@tensorflow/tfjs is not installed)'
       : `  tensors: ${tensorReport.steps} training steps, ${tensorReport.tensorsAtStep10} tensors after 10 and ${tensorReport.tensorsAtEnd} after all; ` +
           `${tensorReport.datasetBatches} samplerDataset batches, ${tensorReport.tensorsBeforeDataset} -> ${tensorReport.tensorsAfterDataset} tensors; RSS growth ${tensorReport.rssGrowthMiB} MiB`,
+  )
+  console.log(
+    `  threads: ${threadCalls} calls of 80,000 outputs on 2 threads, ${threadMismatches} differ from 1 thread; RSS growth ${report.threadRssGrowthMiB} MiB`,
   )
   console.log(failures.length === 0 ? 'soak: ok' : `soak: FAILED\n  ${failures.join('\n  ')}`)
 }
