@@ -23,14 +23,15 @@
 #[cfg(target_arch = "x86_64")]
 mod lab {
     use negsample_core::alias::CompactSlots;
+    use negsample_core::kernel::x86::{
+        mix64_avx512, pick_digests_avx512, product_avx512, split_products_avx512,
+    };
     use negsample_core::kernel::{fill_picks_with, Kernel, BLOCK};
-    use negsample_core::rng::{Domain, Stream, GAMMA};
+    use negsample_core::rng::{Domain, Stream, GAMMA, MIX64_M1, MIX64_M2};
     use negsample_core::AliasTable;
     use std::arch::x86_64::*;
     use std::time::Instant;
 
-    const M1: u64 = 0xBF58_476D_1CE4_E5B9;
-    const M2: u64 = 0x94D0_49BB_1331_11EB;
     const DRAWS: usize = 1_000_000;
 
     /// How a lane's random word is made from its counter `x`.
@@ -58,13 +59,11 @@ mod lab {
     #[target_feature(enable = "avx512f,avx512dq,vaes")]
     fn word(x: __m512i, generator: Generator, keys: &[__m512i; 6]) -> __m512i {
         match generator {
-            Generator::SplitMix64 => {
-                let z = _mm512_xor_si512(x, _mm512_srli_epi64::<30>(x));
-                let z = _mm512_mullo_epi64(z, _mm512_set1_epi64(M1 as i64));
-                let z = _mm512_xor_si512(z, _mm512_srli_epi64::<27>(z));
-                let z = _mm512_mullo_epi64(z, _mm512_set1_epi64(M2 as i64));
-                _mm512_xor_si512(z, _mm512_srli_epi64::<31>(z))
-            }
+            Generator::SplitMix64 => mix64_avx512(
+                x,
+                _mm512_set1_epi64(MIX64_M1 as i64),
+                _mm512_set1_epi64(MIX64_M2 as i64),
+            ),
             Generator::Ars(rounds) => {
                 let mut c = _mm512_xor_si512(x, keys[0]);
                 for key in &keys[1..rounds as usize] {
@@ -76,7 +75,8 @@ mod lab {
         }
     }
 
-    /// The engine's AVX-512 digest loop (kernel/x86.rs) with `generator`'s
+    /// The engine's AVX-512 digest loop (`fill_picks_compact_avx512` in
+    /// kernel/x86.rs, whose step functions it calls) with `generator`'s
     /// words, over one block's counters `0..BLOCK`. Returns, per step of 16
     /// draws, whether the digests could not decide it (only with the table
     /// read).
@@ -116,36 +116,20 @@ mod lab {
         };
         let (mut xa, mut xb) = (lanes(0), lanes(8));
         let advance = _mm512_set1_epi64(GAMMA.wrapping_mul(16) as i64);
-        let evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        let odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
         let every_lane: __mmask16 = std::hint::black_box(0xFFFF);
         let mut undecided = [false; BLOCK / 16];
         for (step, chunk) in out.chunks_exact_mut(16).enumerate() {
-            let product = |w: __m512i| {
-                let lo = _mm512_mul_epu32(w, nv);
-                let hi = _mm512_mul_epu32(_mm512_srli_epi64::<32>(w), nv);
-                _mm512_add_epi64(hi, _mm512_srli_epi64::<32>(lo))
-            };
-            let ma = product(word(xa, generator, &keys));
-            let mb = product(word(xb, generator, &keys));
+            let ma = product_avx512(word(xa, generator, &keys), nv);
+            let mb = product_avx512(word(xb, generator, &keys), nv);
             xa = _mm512_add_epi64(xa, advance);
             xb = _mm512_add_epi64(xb, advance);
-            let slot = _mm512_permutex2var_epi32(ma, odds, mb);
-            let coin = _mm512_permutex2var_epi32(ma, evens, mb);
+            let (slot, coin) = split_products_avx512(ma, mb);
             let items = if read_table {
                 // SAFETY: every slot is below n = the number of digests.
-                let digest = unsafe {
-                    _mm512_mask_i32gather_epi32::<4>(
-                        _mm512_setzero_si512(),
-                        every_lane,
-                        slot,
-                        digests.cast(),
-                    )
-                };
-                let keep = _mm512_cmplt_epu32_mask(coin, digest);
-                let open = _mm512_cmple_epu32_mask(_mm512_xor_si512(coin, digest), alias_mask);
+                let (items, open) =
+                    unsafe { pick_digests_avx512(slot, coin, digests, alias_mask, every_lane) };
                 undecided[step] = open != 0;
-                _mm512_mask_blend_epi32(keep, _mm512_and_si512(digest, alias_mask), slot)
+                items
             } else {
                 slot
             };

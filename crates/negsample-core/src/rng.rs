@@ -23,11 +23,16 @@
 /// SplitMix64's increment: 2^64 divided by the golden ratio, made odd.
 pub const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// The first multiplier of [`mix64`] (the vector kernels use it too).
+pub const MIX64_M1: u64 = 0xBF58_476D_1CE4_E5B9;
+/// The second multiplier of [`mix64`].
+pub const MIX64_M2: u64 = 0x94D0_49BB_1331_11EB;
+
 /// The SplitMix64 output function: a bijective 64-bit mixer.
 #[inline(always)]
 pub const fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z = (z ^ (z >> 30)).wrapping_mul(MIX64_M1);
+    z = (z ^ (z >> 27)).wrapping_mul(MIX64_M2);
     z ^ (z >> 31)
 }
 

@@ -12,10 +12,7 @@
 use std::arch::aarch64::*;
 
 use super::pick_scalar;
-use crate::rng::GAMMA;
-
-const M1: u64 = 0xBF58_476D_1CE4_E5B9;
-const M2: u64 = 0x94D0_49BB_1331_11EB;
+use crate::rng::{GAMMA, MIX64_M1 as M1, MIX64_M2 as M2};
 
 /// The low 64 bits of `a * c` in each lane.
 #[inline]

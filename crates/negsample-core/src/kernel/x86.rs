@@ -26,10 +26,7 @@ use std::arch::x86_64::*;
 
 use super::pick_scalar;
 use crate::alias::CompactSlots;
-use crate::rng::GAMMA;
-
-const M1: u64 = 0xBF58_476D_1CE4_E5B9;
-const M2: u64 = 0x94D0_49BB_1331_11EB;
+use crate::rng::{GAMMA, MIX64_M1 as M1, MIX64_M2 as M2};
 
 // ------------------------------------------------------------------ AVX2
 
@@ -161,9 +158,10 @@ pub(super) unsafe fn fill_picks_avx2(
 // --------------------------------------------------------------- AVX-512
 
 /// SplitMix64's output function on 8 lanes.
+#[doc(hidden)]
 #[inline]
 #[target_feature(enable = "avx512f,avx512dq")]
-fn mix64_avx512(z: __m512i, m1: __m512i, m2: __m512i) -> __m512i {
+pub fn mix64_avx512(z: __m512i, m1: __m512i, m2: __m512i) -> __m512i {
     let z = _mm512_xor_si512(z, _mm512_srli_epi64::<30>(z));
     let z = _mm512_mullo_epi64(z, m1);
     let z = _mm512_xor_si512(z, _mm512_srli_epi64::<27>(z));
@@ -175,9 +173,10 @@ fn mix64_avx512(z: __m512i, m1: __m512i, m2: __m512i) -> __m512i {
 /// each lane, the coin in the low half. With `lo = (w mod 2^32) n` and
 /// `hi = (w >> 32) n`, that is `hi + (lo >> 32)`, which cannot overflow
 /// (`hi <= (2^32 - 1)^2`).
+#[doc(hidden)]
 #[inline]
 #[target_feature(enable = "avx512f,avx512dq")]
-fn product_avx512(w: __m512i, n: __m512i) -> __m512i {
+pub fn product_avx512(w: __m512i, n: __m512i) -> __m512i {
     let lo = _mm512_mul_epu32(w, n);
     let hi = _mm512_mul_epu32(_mm512_srli_epi64::<32>(w), n);
     _mm512_add_epi64(hi, _mm512_srli_epi64::<32>(lo))
@@ -300,6 +299,47 @@ pub(super) unsafe fn fill_picks_avx512(
     }
 }
 
+/// The slots (high halves) and coins (low halves) of 16 products: `ma` for
+/// draws 0..8, `mb` for draws 8..16 (see [`product_avx512`]).
+#[doc(hidden)]
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub fn split_products_avx512(ma: __m512i, mb: __m512i) -> (__m512i, __m512i) {
+    let evens = evens_avx512();
+    let odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
+    (
+        _mm512_permutex2var_epi32(ma, odds, mb),
+        _mm512_permutex2var_epi32(ma, evens, mb),
+    )
+}
+
+/// One step of the digest loop: the items of 16 slots and coins by
+/// [`CompactSlots::pick`]'s rule, and the mask of the lanes it leaves
+/// undecided (those need the full slots). `every_lane` must be all ones; see
+/// [`fill_picks_compact_avx512`] for why the caller passes it in.
+///
+/// # Safety
+/// Every slot must be below the number of digests at `digests`.
+#[doc(hidden)]
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn pick_digests_avx512(
+    slot: __m512i,
+    coin: __m512i,
+    digests: *const u32,
+    alias_mask: __m512i,
+    every_lane: __mmask16,
+) -> (__m512i, __mmask16) {
+    // SAFETY: passed on from the caller.
+    let digest = unsafe {
+        _mm512_mask_i32gather_epi32::<4>(_mm512_setzero_si512(), every_lane, slot, digests.cast())
+    };
+    let keep = _mm512_cmplt_epu32_mask(coin, digest);
+    let items = _mm512_mask_blend_epi32(keep, _mm512_and_si512(digest, alias_mask), slot);
+    let undecided = _mm512_cmple_epu32_mask(_mm512_xor_si512(coin, digest), alias_mask);
+    (items, undecided)
+}
+
 /// [`fill_picks_avx512`] for a table read through its [`CompactSlots`].
 ///
 /// # Safety
@@ -319,8 +359,6 @@ unsafe fn fill_picks_compact_avx512(
     let alias_mask = _mm512_set1_epi32(compact.alias_mask() as i32);
     let (mut xa, mut xb) = start_avx512(key, first);
     let advance = _mm512_set1_epi64(GAMMA.wrapping_mul(16) as i64);
-    let evens = evens_avx512();
-    let odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
 
     // Steps of 16 draws go in runs of RUN_STEPS. A step in which a coin falls
     // on a digest's threshold bits is noted in a bit mask and redrawn from
@@ -343,23 +381,12 @@ unsafe fn fill_picks_compact_avx512(
             let mb = product_avx512(mix64_avx512(xb, m1, m2), n);
             xa = _mm512_add_epi64(xa, advance);
             xb = _mm512_add_epi64(xb, advance);
-            // Slots are the high halves of the products, coins the low halves.
-            let slot = _mm512_permutex2var_epi32(ma, odds, mb);
-            let coin = _mm512_permutex2var_epi32(ma, evens, mb);
+            let (slot, coin) = split_products_avx512(ma, mb);
             // SAFETY: every slot is below n = the number of digests.
-            let digest = unsafe {
-                _mm512_mask_i32gather_epi32::<4>(
-                    _mm512_setzero_si512(),
-                    every_lane,
-                    slot,
-                    digests.cast(),
-                )
-            };
-            let keep = _mm512_cmplt_epu32_mask(coin, digest);
-            let items = _mm512_mask_blend_epi32(keep, _mm512_and_si512(digest, alias_mask), slot);
+            let (items, undecided) =
+                unsafe { pick_digests_avx512(slot, coin, digests, alias_mask, every_lane) };
             // SAFETY: the chunk holds exactly 16 u32.
             unsafe { _mm512_storeu_si512(chunk.as_mut_ptr().cast(), items) };
-            let undecided = _mm512_cmple_epu32_mask(_mm512_xor_si512(coin, digest), alias_mask);
             undecided_steps |= u64::from(undecided != 0) << step;
         }
         while undecided_steps != 0 {
