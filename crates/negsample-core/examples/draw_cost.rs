@@ -7,7 +7,8 @@
 //!
 //! - the engine's AVX-512 kernel on the table, and on a uniform table of the
 //!   same size (the same loop without the table read);
-//! - a copy of that kernel's loop with the random words made another way:
+//! - that kernel's loop, rebuilt here from its own step functions
+//!   (`kernel::x86`), with the random words made another way:
 //!   SplitMix64 (the engine's generator; its output is first checked equal to
 //!   the engine's), AES rounds on the counter (ARS, Salmon et al., "Parallel
 //!   random numbers: as easy as 1, 2, 3", SC 2011; ARS-5 is the
