@@ -752,13 +752,19 @@ describe('epoch', () => {
     expect(order(new Sampler(m, { seed: 35 }))).toEqual(first)
   })
 
-  it('batches are drawn lazily, one call number each', () => {
-    const s = new Sampler(m, { seed: 36 })
-    const it = s.epoch({ batchSize: 100 })
-    expect(s.calls).toBe(1)
-    it.next()
-    it.next()
-    expect(s.calls).toBe(3)
+  it('takes one call number, and calls between its batches do not change them', () => {
+    const plain = new Sampler(m, { seed: 36 })
+    const expected = [...plain.epoch({ batchSize: 100, negatives: 2 })]
+    expect(plain.calls).toBe(1)
+    const busy = new Sampler(m, { seed: 36 })
+    const got = []
+    for (const batch of busy.epoch({ batchSize: 100, negatives: 2 })) {
+      busy.negatives(Int32Array.of(0, 1), 3)
+      got.push(batch)
+    }
+    expect(busy.calls).toBe(1 + got.length)
+    expect(got.map((b) => [...b.negatives])).toEqual(expected.map((b) => [...b.negatives]))
+    expect(got.map((b) => [...b.users])).toEqual(expected.map((b) => [...b.users]))
   })
 })
 

@@ -47,6 +47,39 @@ export declare class NativeDataset {
 }
 export type JsDataset = NativeDataset
 
+/** One epoch of batches with negatives. */
+export declare class NativeEpoch {
+  /**
+   * A new epoch over every positive of `sampler`, shuffled (one call
+   * number).
+   */
+  constructor(sampler: JsSampler, batchSize: number, k: number, shape: string, dropLast: boolean)
+  /**
+   * Shard `shard`'s part of epoch number `epoch` (one of the shard's call
+   * numbers).
+   */
+  static forShard(shard: JsShard, epoch: number, batchSize: number, k: number, shape: string, dropLast: boolean): NativeEpoch
+  /** The number of batches. */
+  get batches(): number
+  /** Rows of batches `first .. first + count`. */
+  rows(first: number, count: number): number
+  /**
+   * Fills batches `first .. first + count` of a pairwise epoch into
+   * caller buffers of `rows(first, count)` elements each.
+   */
+  pairwiseInto(first: number, count: number, users: Int32Array, positives: Int32Array, negatives: Int32Array): void
+  /**
+   * Fills batches `first .. first + count` of a pointwise epoch into
+   * caller buffers of `rows(first, count)` elements each.
+   */
+  pointwiseInto(first: number, count: number, users: Int32Array, items: Int32Array, labels: Float32Array): void
+  /** Batch `batch` of a pairwise epoch, computed off the JavaScript thread. */
+  pairwiseAsync(batch: number): Promise<PairwiseBatch>
+  /** Batch `batch` of a pointwise epoch, computed off the JavaScript thread. */
+  pointwiseAsync(batch: number): Promise<PointwiseBatch>
+}
+export type JsEpoch = NativeEpoch
+
 /** Original ids (sparse integers or strings) to dense ids and back. */
 export declare class NativeIdMap {
   /** Number of ids. */

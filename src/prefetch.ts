@@ -1,5 +1,6 @@
-import { describe, expectInteger, expectOptions } from './errors'
-import type { BatchOptions, PairwiseBatch, PointwiseBatch, Sampler } from './sampler'
+import { NativeEpoch } from '../native/index.js'
+import { describe, expectInteger, expectOptions, native, nativeAsync } from './errors'
+import { nativeSampler, type BatchOptions, type PairwiseBatch, type PointwiseBatch, type Sampler } from './sampler'
 
 /**
  * Produces the batch for one slice of positives: `k` negatives for each `(users[j], items[j])`.
@@ -51,9 +52,11 @@ const MAX_K = 2 ** 31 - 1
  * works on the previous one (`prefetch` batches ahead): with a trainer that spends longer per
  * step than the engine spends per batch, sampling costs the training loop nothing.
  *
- * Determinism: the shuffle takes one call number when `epochAsync` is called and each batch
- * takes the next when it is requested, in batch order, so the output does not depend on
- * timing. Stopping early (`break`) is safe: batches already requested are dropped.
+ * Determinism: the pass takes one call number when `epochAsync` is called, and its batches are
+ * those of `sampler.epoch` with the same options (each keyed by the pass's call number and its
+ * index), so the output does not depend on timing or on `prefetch`. A custom `source` gets the
+ * positives of `sampler.shuffledPositives()` (one call number) and makes its own calls. Stopping
+ * early (`break`) is safe: batches already requested are dropped.
  *
  * ```ts
  * for await (const batch of epochAsync(sampler, { batchSize: 1024, negatives: 4 })) await step(batch)
@@ -89,31 +92,47 @@ export function epochAsync<B>(sampler: Sampler, options: AsyncEpochOptions<B>): 
   if (options.source !== undefined && typeof options.source !== 'function') {
     throw new TypeError(`options.source must be a function, got ${describe(options.source)}`)
   }
-  const batchOptions: BatchOptions = { logProbs: options.logProbs ?? false }
-  const source: BatchSource<B> =
-    options.source ??
-    ((users, items, count) =>
-      (shape === 'pairwise'
-        ? sampler.pairwiseAsync(users, items, count, batchOptions)
-        : sampler.pointwiseAsync(users, items, count, batchOptions)) as Promise<B>)
+  const logProbs = options.logProbs ?? false
   const batches = sampler.batchesPerEpoch(batchSize, options.dropLast ?? false)
-  const order = sampler.shuffledPositives()
   const stats: EpochStats = { batches: 0, positives: 0, waitMs: 0 }
+  const rowsOf = (b: number) => Math.min(batchSize, sampler.interactions.nnz - b * batchSize)
+  let produce: (b: number) => Promise<B>
+  if (options.source === undefined) {
+    // The engine's epoch: the same batches as `sampler.epoch` with the same options.
+    const handle = nativeSampler(sampler)
+    if (handle === undefined) throw new TypeError(`sampler must be a Sampler, got ${describe(sampler)}`)
+    const pass = native(() => new NativeEpoch(handle, batchSize, k, shape, options.dropLast ?? false))
+    produce = async (b) => {
+      if (shape === 'pairwise') {
+        const batch: PairwiseBatch = await nativeAsync(() => pass.pairwiseAsync(b))
+        if (logProbs) batch.negativeLogProbs = sampler.logProbabilities(batch.negatives)
+        return batch as B
+      }
+      const batch: PointwiseBatch = await nativeAsync(() => pass.pointwiseAsync(b))
+      if (logProbs) batch.logProbs = sampler.logProbabilities(batch.items)
+      return batch as B
+    }
+  } else {
+    const source = options.source
+    const order = sampler.shuffledPositives()
+    produce = (b) => {
+      const users = order.users.subarray(b * batchSize, (b + 1) * batchSize)
+      const items = order.items.subarray(b * batchSize, (b + 1) * batchSize)
+      return Promise.resolve(source(users, items, k))
+    }
+  }
 
   async function* run(): AsyncGenerator<B, void, undefined> {
     const pending: Promise<B>[] = []
     let requested = 0
     const request = () => {
-      const start = requested * batchSize
-      requested++
-      const users = order.users.subarray(start, start + batchSize)
-      const items = order.items.subarray(start, start + batchSize)
       let promise: Promise<B>
       try {
-        promise = Promise.resolve(source(users, items, k))
+        promise = produce(requested)
       } catch (error) {
         promise = Promise.reject(error)
       }
+      requested++
       // Handled when awaited; until then a rejection must not count as unhandled.
       promise.catch(() => undefined)
       pending.push(promise)
@@ -123,9 +142,8 @@ export function epochAsync<B>(sampler: Sampler, options: AsyncEpochOptions<B>): 
       const started = performance.now()
       const batch = await pending.shift()!
       stats.waitMs += performance.now() - started
-      const rows = batchSize * (stats.batches + 1) > order.users.length ? order.users.length % batchSize : batchSize
+      stats.positives += rowsOf(stats.batches)
       stats.batches++
-      stats.positives += rows
       yield batch
     }
   }

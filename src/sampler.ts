@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto'
-import { fastEntry, NativeSampler, type ExternalObject } from '../native/index.js'
+import { fastEntry, NativeEpoch, NativeSampler, type ExternalObject } from '../native/index.js'
 import {
   describe,
   expectDisjoint,
@@ -13,7 +13,7 @@ import {
   native,
   nativeAsync,
 } from './errors'
-import { epochBatches, epochPlan, type EpochShape } from './epoch'
+import { epochPlan, nativeEpochBatches, type EpochShape } from './epoch'
 import { Interactions, nativeInteractions } from './interactions'
 
 /** The distribution negatives are proposed from, before a user's positives are excluded. */
@@ -408,8 +408,12 @@ export class Sampler {
    * for (const batch of sampler.epoch({ batchSize: 1024, negatives: 4 })) train(batch)
    * ```
    *
-   * Arguments are checked when `epoch` is called; the shuffle happens then too (one call
-   * number), and each batch takes one more call number when it is produced.
+   * Arguments are checked when `epoch` is called, and the epoch takes its one call number then
+   * and shuffles. Each batch's negatives come from streams keyed by that call number and the
+   * batch's index (stream version 2), so a batch does not depend on other calls made during the
+   * epoch, on the thread count, or on when it is consumed. The engine fills runs of batches
+   * (about 65,536 rows) in one native pass each: the gather of the shuffled positives, the
+   * draws and the exclusion tests; each batch's arrays are views into its run's buffer.
    *
    * @throws RangeError if `batchSize` or `negatives` is not an integer >= 1, or a user with
    *   positives has no possible negative (when its batch is reached).
@@ -418,13 +422,10 @@ export class Sampler {
   epoch(options: EpochOptions & { shape: 'pointwise' }): Generator<PointwiseBatch, void, undefined>
   epoch(options: EpochOptions): Generator<PairwiseBatch | PointwiseBatch, void, undefined>
   epoch(options: EpochOptions): Generator<PairwiseBatch | PointwiseBatch, void, undefined> {
-    const { batchSize, k, shape, dropLast } = epochPlan(options, MAX_K)
-    const batches = this.batchesPerEpoch(batchSize, dropLast)
-    const order = native(() => this.#native.shuffledPositives())
-    const batchOptions: BatchOptions = { logProbs: options.logProbs ?? false }
-    return epochBatches(order.users, order.items, batchSize, batches, (u, i) =>
-      shape === 'pairwise' ? this.pairwise(u, i, k, batchOptions) : this.pointwise(u, i, k, batchOptions),
-    )
+    const plan = epochPlan(options, MAX_K)
+    const epoch = native(() => new NativeEpoch(this.#native, plan.batchSize, plan.k, plan.shape, plan.dropLast))
+    const logProbs = options.logProbs ? (items: Int32Array) => this.logProbabilities(items) : undefined
+    return nativeEpochBatches(epoch, plan, logProbs) as Generator<PairwiseBatch | PointwiseBatch, void, undefined>
   }
 
   #checkBatch(users: Int32Array, items: Int32Array, options: BatchOptions): void {

@@ -1,6 +1,6 @@
-import { NativeShard } from '../native/index.js'
+import { NativeEpoch, NativeShard } from '../native/index.js'
 import { describe, expectInt32Array, expectInteger, expectOptions, native } from './errors'
-import { epochPlan, type EpochShape } from './epoch'
+import { epochPlan, nativeEpochBatches, type EpochShape } from './epoch'
 import { Sampler, nativeSampler } from './sampler'
 import type { BatchOptions, PairwiseBatch, PointwiseBatch } from './sampler'
 
@@ -94,7 +94,9 @@ export class Shard {
 
   /**
    * This shard's part of epoch `options.epoch`, in batches: every one of its positives once,
-   * each with `negatives` sampled negatives from the shard's streams.
+   * each with `negatives` sampled negatives from the shard's streams. The pass takes one of the
+   * shard's call numbers when `epoch` is called, and each batch's negatives are keyed by it and
+   * the batch's index (as {@link Sampler.epoch}).
    *
    * @throws RangeError for a bad epoch, batch size or negative count; a user with no possible
    *   negative when its batch is reached.
@@ -107,24 +109,12 @@ export class Shard {
       throw new TypeError(`options must be an object with epoch and batchSize, got ${describe(options)}`)
     }
     const epoch = expectInteger('options.epoch', options.epoch, 0)
-    const { batchSize, k, shape, dropLast } = epochPlan(options, 2 ** 31 - 1)
-    const batches = this.batchesPerEpoch(batchSize, dropLast)
-    return this.#batches(epoch, batchSize, batches, k, shape, { logProbs: options.logProbs ?? false })
-  }
-
-  *#batches(
-    epoch: number,
-    batchSize: number,
-    batches: number,
-    k: number,
-    shape: 'pairwise' | 'pointwise',
-    options: BatchOptions,
-  ): Generator<PairwiseBatch | PointwiseBatch, void, undefined> {
-    for (let b = 0; b < batches; b++) {
-      const start = b * batchSize
-      const { users, items } = this.positives(epoch, start, Math.min(batchSize, this.size - start))
-      yield shape === 'pairwise' ? this.pairwise(users, items, k, options) : this.pointwise(users, items, k, options)
-    }
+    const plan = epochPlan(options, 2 ** 31 - 1)
+    const pass = native(() =>
+      NativeEpoch.forShard(this.#native, epoch, plan.batchSize, plan.k, plan.shape, plan.dropLast),
+    )
+    const logProbs = options.logProbs ? (items: Int32Array) => this.sampler.logProbabilities(items) : undefined
+    return nativeEpochBatches(pass, plan, logProbs) as Generator<PairwiseBatch | PointwiseBatch, void, undefined>
   }
 
   /** `k` negatives per user from this shard's streams (as {@link Sampler.negatives}). */

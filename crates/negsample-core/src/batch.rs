@@ -8,7 +8,6 @@
 //!   the positive with label 1, then its `k` negatives with label 0.
 
 use crate::error::{Error, Result};
-use crate::rng::{Domain, Stream};
 use crate::sampler::Sampler;
 
 /// A pairwise batch: row `j` is `(users[j], positives[j], negatives[j])`.
@@ -199,25 +198,14 @@ impl Sampler {
         Ok(batch)
     }
 
-    /// Every training positive once, in an order shuffled by call number
-    /// `call` (Fisher-Yates): `(users, items)`, `nnz` of each.
+    /// Every training positive once, in the order of epoch call `call`
+    /// ([`crate::epoch`]'s shuffle): `(users, items)`, `nnz` of each.
     ///
     /// # Performance
     /// O(nnz) time; 8 bytes per interaction for the output.
     pub fn shuffled_positives(&self, call: u64) -> (Vec<u32>, Vec<u32>) {
-        let m = self.interactions();
-        let mut users = Vec::with_capacity(m.nnz());
-        for u in 0..m.num_users() as u32 {
-            users.extend(std::iter::repeat_n(u, m.row(u).len()));
-        }
-        let mut items = m.indices().to_vec();
-        let stream = Stream::new(self.seed(), Domain::Shuffle, call, 0);
-        for i in (1..items.len()).rev() {
-            let j = stream.below(i as u64, i as u64 + 1) as usize;
-            users.swap(i, j);
-            items.swap(i, j);
-        }
-        (users, items)
+        let pairs = self.shuffled_pairs(call, Box::default());
+        pairs.iter().map(|&p| ((p >> 32) as u32, p as u32)).unzip()
     }
 }
 

@@ -85,24 +85,36 @@ pub(crate) fn pool(threads: usize) -> Result<Arc<ThreadPool>> {
 }
 
 /// Runs `work(scratch, (index, block))` on every block of `BLOCK` outputs of
-/// `out`, on the calling thread and `helpers` jobs of `pool`, each taking
-/// the next block from a shared cursor until none is left; each thread has
-/// its own `S::default()` scratch. Which thread computes which block does
-/// not matter: blocks are independent.
-///
-/// A panic in `work` propagates to the caller (after the other threads
-/// stop).
+/// `out`, on the calling thread and `helpers` jobs of `pool` (see
+/// [`for_each_job`]).
 pub(crate) fn for_each_block<S: Default>(
     pool: &ThreadPool,
     helpers: usize,
     out: &mut [u32],
     work: impl Fn(&mut S, (usize, &mut [u32])) + Sync,
 ) {
-    let blocks = Mutex::new(out.chunks_mut(BLOCK).enumerate());
+    for_each_job(pool, helpers, out.chunks_mut(BLOCK).enumerate(), work)
+}
+
+/// Runs `work(scratch, job)` on every job of `jobs`, on the calling thread
+/// and `helpers` jobs of `pool`, each taking the next job from a shared
+/// cursor until none is left; each thread has its own `S::default()`
+/// scratch. Which thread runs which job does not matter: jobs are
+/// independent.
+///
+/// A panic in `work` propagates to the caller (after the other threads
+/// stop).
+pub(crate) fn for_each_job<J: Send, S: Default>(
+    pool: &ThreadPool,
+    helpers: usize,
+    jobs: impl Iterator<Item = J> + Send,
+    work: impl Fn(&mut S, J) + Sync,
+) {
+    let jobs = Mutex::new(jobs);
     let run = || {
         let mut scratch = S::default();
         loop {
-            let next = blocks.lock().unwrap_or_else(|e| e.into_inner()).next();
+            let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).next();
             match next {
                 Some(job) => work(&mut scratch, job),
                 None => break,

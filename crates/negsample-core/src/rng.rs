@@ -55,6 +55,8 @@ pub enum Domain {
     /// A batch's shared candidates for sampled softmax
     /// ([`crate::softmax_sampling`]).
     Candidates = 4,
+    /// The negatives of an epoch's batches ([`crate::epoch`]).
+    EpochNegatives = 5,
 }
 
 /// The key of one block's stream.

@@ -37,6 +37,7 @@ use crate::csr::Interactions;
 use crate::error::{check_ids, Error, Result};
 use crate::exclusion::{self, Bitmaps, Exclusion, Test};
 use crate::kernel::{fill_picks_with, Kernel, BLOCK};
+use crate::pair_filter::PairFilter;
 use crate::parallel;
 use crate::rng::{Domain, Stream};
 use crate::row_scan;
@@ -52,6 +53,15 @@ const PREFETCH_AHEAD: usize = 16;
 /// a time if a block needs them).
 const REDRAW_SLACK: usize = 32;
 
+/// The largest `k` whose blocks are tested output by output through the
+/// [`PairFilter`] (the trainer's shape); larger `k` test each user's
+/// candidates together (bitmap, search or vector scan of its row).
+const PER_OUTPUT_MAX_K: usize = 8;
+
+/// How many listed positions ahead the exact tests of the per-output pass
+/// ask for the memory they read (offsets twice as far ahead).
+const EXACT_AHEAD: usize = 8;
+
 /// Working memory of the exclusion pass, reused across the blocks of a call
 /// (and across the chunks of a hard-negatives call).
 #[derive(Debug, Default)]
@@ -63,6 +73,11 @@ pub(crate) struct Scratch {
     count: usize,
     /// Candidates of the redraw counters `BLOCK, BLOCK + 1, ...`.
     picks: Vec<u32>,
+    /// The user of each output of a block (per-output pass, `k > 1`).
+    owners: Vec<u32>,
+    /// Positions in the block that the filter could not clear (per-output
+    /// pass).
+    maybe: Vec<u16>,
 }
 
 impl Scratch {
@@ -217,11 +232,18 @@ pub struct Sampler {
     log_probs: OnceLock<Box<[f32]>>,
     seed: u64,
     calls: AtomicU64,
+    /// Whether some user is sampled by the complement method.
+    any_complement: bool,
+    /// The filter of every positive pair, tested first by the per-output
+    /// pass.
+    filter: PairFilter,
     /// Bitmaps of the positives of long rows (rejection users only).
     bitmaps: Bitmaps,
     exclusion: Exclusion,
     kernel: Kernel,
     threads: usize,
+    /// The order buffer of the last finished epoch ([`crate::epoch`]).
+    epoch_buffer: std::sync::Mutex<Box<[u64]>>,
     /// The shared pool of the `threads - 1` helpers of the calling thread,
     /// if `threads > 1`.
     pool: Option<Arc<ThreadPool>>,
@@ -300,7 +322,13 @@ impl Sampler {
         let bitmaps = Bitmaps::build(&interactions, exclusion, |u| {
             methods[u as usize] == Method::Rejection
         });
+        let filter = PairFilter::build(
+            interactions.nnz(),
+            (0..interactions.num_users() as u32).map(|u| (u, interactions.row(u))),
+        );
         let sampler = Sampler {
+            any_complement: methods.contains(&Method::Complement),
+            filter,
             interactions,
             table,
             cumulative: cumulative.into_boxed_slice(),
@@ -315,6 +343,7 @@ impl Sampler {
             kernel,
             threads: 1,
             pool: None,
+            epoch_buffer: Default::default(),
         };
         sampler.with_threads(parallel::default_threads())
     }
@@ -361,6 +390,26 @@ impl Sampler {
         self
     }
 
+    /// The pool of the calling thread's `threads - 1` helpers, if any.
+    pub(crate) fn pool(&self) -> Option<&ThreadPool> {
+        self.pool.as_deref()
+    }
+
+    /// The buffer a finished epoch left for the next one (empty if none).
+    pub(crate) fn take_epoch_buffer(&self) -> Box<[u64]> {
+        std::mem::take(&mut *self.epoch_buffer.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Keeps a finished epoch's buffer for the next epoch.
+    pub(crate) fn keep_epoch_buffer(&self, buffer: Box<[u64]>) {
+        *self.epoch_buffer.lock().unwrap_or_else(|e| e.into_inner()) = buffer;
+    }
+
+    /// Whether some user has no possible negative.
+    pub(crate) fn has_impossible_users(&self) -> bool {
+        self.any_impossible
+    }
+
     /// How many threads a large call uses.
     pub fn threads(&self) -> usize {
         self.threads
@@ -377,9 +426,10 @@ impl Sampler {
     }
 
     /// Bytes held by the membership tests of rejection sampling: 4 per user,
-    /// plus the bitmaps of long rows.
+    /// the pair filter (2 per positive, see [`crate::pair_filter`]), and
+    /// the bitmaps of long rows.
     pub fn exclusion_bytes(&self) -> usize {
-        self.bitmaps.bytes()
+        self.bitmaps.bytes() + self.filter.bytes()
     }
 
     /// The interaction matrix whose positives are excluded.
@@ -575,7 +625,14 @@ impl Sampler {
     ) -> Result<()> {
         self.check_request(users, None, k, k, &[("out", out.len())])?;
         let fill = |scratch: &mut Scratch, (block, chunk): (usize, &mut [u32])| {
-            self.fill_block(users, k, call, block, chunk, scratch)
+            self.fill_block(
+                users,
+                k,
+                &self.block_stream(call, block),
+                block * BLOCK,
+                chunk,
+                scratch,
+            )
         };
         match &self.pool {
             Some(pool) if out.len() >= parallel::PARALLEL_MIN => {
@@ -606,7 +663,14 @@ impl Sampler {
     ) {
         debug_assert_eq!(out.len(), users.len() * k);
         for (block, chunk) in out.chunks_mut(BLOCK).enumerate() {
-            self.fill_block(users, k, call, block, chunk, scratch);
+            self.fill_block(
+                users,
+                k,
+                &self.block_stream(call, block),
+                block * BLOCK,
+                chunk,
+                scratch,
+            );
         }
     }
 
@@ -625,18 +689,19 @@ impl Sampler {
     ///
     /// The result is the same as redrawing each hit as soon as it is found,
     /// in output order (the only thing that consumes redraw counters).
-    fn fill_block(
+    pub(crate) fn fill_block(
         &self,
         users: &[u32],
         k: usize,
-        call: u64,
-        block: usize,
+        stream: &Stream,
+        first: usize,
         out: &mut [u32],
         scratch: &mut Scratch,
     ) {
-        let stream = Stream::new(self.seed, Domain::Negatives, call, block as u64);
-        fill_picks_with(self.kernel, &self.table, &stream, 0, out);
-        let first = block * BLOCK;
+        if k <= PER_OUTPUT_MAX_K {
+            return self.fill_block_per_output(users, k, stream, first, out, scratch);
+        }
+        fill_picks_with(self.kernel, &self.table, stream, 0, out);
         let len = out.len();
         // The block's outputs of users[j] end here.
         let end_of = |j: usize| ((j + 1) * k - first).min(len);
@@ -693,8 +758,94 @@ impl Sampler {
             j += 1;
         }
         if scratch.count > 0 {
-            self.redraw_hits(&stream, out, scratch);
+            self.redraw_hits(stream, out, scratch);
         }
+    }
+
+    /// [`Sampler::fill_block`] for small `k`, output by output: the same
+    /// steps and the same result, with no per-user work but the test.
+    ///
+    /// 1. Every first draw of the block, by the vector kernel.
+    /// 2. Complement users' outputs replaced by picks from their complement
+    ///    (only if the sampler has such users).
+    /// 3. Every output tested against the [`PairFilter`]: independent
+    ///    one-word reads, the positions it cannot clear listed without a
+    ///    branch per output.
+    /// 4. The listed positions tested exactly, in output order; the hits
+    ///    redrawn as in [`Sampler::fill_block`].
+    fn fill_block_per_output(
+        &self,
+        users: &[u32],
+        k: usize,
+        stream: &Stream,
+        first: usize,
+        out: &mut [u32],
+        scratch: &mut Scratch,
+    ) {
+        fill_picks_with(self.kernel, &self.table, stream, 0, out);
+        let len = out.len();
+        let owners: &[u32] = if k == 1 {
+            &users[first..first + len]
+        } else {
+            let owners = &mut scratch.owners;
+            owners.clear();
+            let (mut j, mut left) = (first / k, k - first % k);
+            for _ in 0..len {
+                owners.push(users[j]);
+                left -= 1;
+                if left == 0 {
+                    j += 1;
+                    left = k;
+                }
+            }
+            owners
+        };
+        if self.any_complement {
+            for (c, (item, &u)) in out.iter_mut().zip(owners).enumerate() {
+                if self.methods[u as usize] == Method::Complement {
+                    *item = self.complement_pick(u, stream.word(c as u64));
+                }
+            }
+        }
+        let maybe = &mut scratch.maybe;
+        if maybe.len() < BLOCK {
+            maybe.resize(BLOCK, 0);
+        }
+        let n = self.filter.screen(self.kernel, owners, out, maybe);
+        let maybe = &maybe[..n];
+        if scratch.hits.len() < n {
+            scratch.hits.resize(n, (0, 0));
+        }
+        let mut count = 0usize;
+        for (m, &c) in maybe.iter().enumerate() {
+            // The exact tests read rows or bitmaps of random users: ask for
+            // them ahead, the offsets first, then what they point to.
+            if let Some(&far) = maybe.get(m + 2 * EXACT_AHEAD) {
+                let u = owners[far as usize];
+                exclusion::prefetch(self.interactions.indptr(), u as usize);
+                self.bitmaps.prefetch_code(u);
+            }
+            if let Some(&near) = maybe.get(m + EXACT_AHEAD) {
+                self.prefetch_test(owners[near as usize], out[near as usize]);
+            }
+            let u = owners[c as usize];
+            // Complement users' picks are never positives: the exact test
+            // clears them.
+            if self.is_positive_exact(u, out[c as usize]) {
+                scratch.hits[count] = (c, u);
+                count += 1;
+            }
+        }
+        scratch.count = count;
+        if count > 0 {
+            self.redraw_hits(stream, out, scratch);
+        }
+    }
+
+    /// The random stream of output block `block` of call number `call`.
+    #[inline]
+    fn block_stream(&self, call: u64, block: usize) -> Stream {
+        Stream::new(self.seed, Domain::Negatives, call, block as u64)
     }
 
     /// Asks for the memory that testing `items` (candidates of
@@ -719,9 +870,17 @@ impl Sampler {
         }
     }
 
-    /// Whether `item` is a positive of rejection user `u`.
+    /// Whether `item` is a positive of rejection user `u`: the filter
+    /// first, the exact test where it cannot clear the pair.
     #[inline(always)]
     fn is_positive(&self, u: u32, item: u32) -> bool {
+        self.filter.may_contain(u, item) && self.is_positive_exact(u, item)
+    }
+
+    /// Whether `item` is a positive of user `u`, by the user's exact test
+    /// (bitmap, vector compare or binary search in its row).
+    #[inline(always)]
+    fn is_positive_exact(&self, u: u32, item: u32) -> bool {
         match self.bitmaps.test(u) {
             Test::Bits(bits) => exclusion::bit(bits, item),
             _ => {
@@ -742,14 +901,7 @@ impl Sampler {
     fn prefetch_test(&self, u: u32, item: u32) {
         match self.bitmaps.test(u) {
             Test::Bits(bits) => exclusion::prefetch(bits, item as usize / 64),
-            _ => {
-                let row = self.interactions.row(u);
-                // A short row was read by the pass over this block moments
-                // ago: it is still in cache.
-                if row.len() > row_scan::SHORT_ROW || !row_scan::has_vectors(self.kernel) {
-                    exclusion::prefetch_row(row)
-                }
-            }
+            _ => exclusion::prefetch_row(self.interactions.row(u)),
         }
     }
 

@@ -147,9 +147,11 @@ fn bitmaps_and_binary_search_give_the_same_output() {
         let search = sampler(&m, &proposal, 1).with_exclusion(Exclusion::Search);
         assert_eq!(auto.exclusion(), Exclusion::Auto);
         assert_eq!(search.exclusion(), Exclusion::Search);
-        // One code per user (4 bytes) for both; bitmaps only for `auto`.
-        assert_eq!(search.exclusion_bytes(), 4 * m.num_users());
-        assert!(auto.exclusion_bytes() > 4 * m.num_users());
+        // One code per user (4 bytes) and the pair filter (2 bytes per
+        // positive, in 8-byte words) for both; bitmaps only for `auto`.
+        let filter = m.nnz().div_ceil(4) * 8;
+        assert_eq!(search.exclusion_bytes(), 4 * m.num_users() + filter);
+        assert!(auto.exclusion_bytes() > 4 * m.num_users() + filter);
         let (mut a, mut b) = (vec![0u32; users.len() * 3], vec![0u32; users.len() * 3]);
         auto.negatives_into(&users, 3, 1, &mut a).unwrap();
         search.negatives_into(&users, 3, 1, &mut b).unwrap();

@@ -9,6 +9,7 @@
 #![deny(clippy::all)]
 
 mod convert;
+mod epoch;
 mod evaluate;
 mod fast_call;
 mod hard;

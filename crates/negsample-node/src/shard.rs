@@ -21,6 +21,11 @@ pub struct JsShard {
 }
 
 impl JsShard {
+    /// The engine's shard.
+    pub(crate) fn inner(&self) -> &Shard {
+        &self.inner
+    }
+
     fn users<'a>(&self, users: &'a [i32]) -> Result<&'a [u32]> {
         checked_users(self.inner.sampler(), users)
     }
