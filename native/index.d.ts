@@ -73,6 +73,12 @@ export declare class NativeEpoch {
    * caller buffers of `rows(first, count)` elements each.
    */
   pointwiseInto(first: number, count: number, users: Int32Array, items: Int32Array, labels: Float32Array): void
+  /**
+   * Ends the epoch: its order goes back to the sampler for the next
+   * epoch to reuse (once no pending `...Async` call holds it). Later
+   * calls throw.
+   */
+  close(): void
   /** Batch `batch` of a pairwise epoch, computed off the JavaScript thread. */
   pairwiseAsync(batch: number): Promise<PairwiseBatch>
   /** Batch `batch` of a pointwise epoch, computed off the JavaScript thread. */

@@ -78,14 +78,17 @@ interface Pointwise {
 
 /**
  * Rows that one native call fills: runs of whole batches up to this size go to the engine at
- * once (so a sampler with several threads shares them out, and the per-call cost is paid once
- * per run). The output does not depend on it.
+ * once, so the per-call cost is paid once per run, and a sampler with several threads shares
+ * a run's batches out (waking the helpers pays off from a few hundred thousand rows). The
+ * output does not depend on it.
  */
-const RUN_ROWS = 65536
+function runRows(threads: number): number {
+  return threads > 1 ? 262144 : 65536
+}
 
 /**
- * Yields every batch of a native epoch (`NativeEpoch`): runs of batches are filled into one
- * fresh `ArrayBuffer` each by one engine call, and each batch is a set of views into it. With
+ * Yields every batch of a native epoch (`NativeEpoch`) of a sampler with `threads` threads:
+ * runs of batches are filled into one fresh `ArrayBuffer` each by one engine call, and each batch is a set of views into it. With
  * `logProbs`, each batch also gets the log-probabilities of its negatives (pairwise) or items
  * (pointwise). A sampling error (a user with no possible negative) is thrown when the batch
  * that holds the user is reached.
@@ -93,10 +96,26 @@ const RUN_ROWS = 65536
 export function* nativeEpochBatches(
   epoch: NativeEpoch,
   plan: EpochPlan,
+  threads: number,
+  logProbs?: (items: Int32Array) => Float32Array,
+): Generator<Pairwise | Pointwise, void, undefined> {
+  try {
+    yield* runs(epoch, plan, runRows(threads), logProbs)
+  } finally {
+    // Done, stopped early or failed: the order's memory goes back to the sampler now, for the
+    // next epoch, rather than when the garbage collector finds this one.
+    epoch.close()
+  }
+}
+
+function* runs(
+  epoch: NativeEpoch,
+  plan: EpochPlan,
+  maxRows: number,
   logProbs?: (items: Int32Array) => Float32Array,
 ): Generator<Pairwise | Pointwise, void, undefined> {
   const rowsPerBatch = plan.batchSize * (plan.shape === 'pairwise' ? plan.k : plan.k + 1)
-  const run = Math.max(1, Math.floor(RUN_ROWS / rowsPerBatch))
+  const run = Math.max(1, Math.floor(maxRows / rowsPerBatch))
   const total = epoch.batches
   for (let first = 0; first < total; first += run) {
     const count = Math.min(run, total - first)

@@ -97,11 +97,13 @@ export function epochAsync<B>(sampler: Sampler, options: AsyncEpochOptions<B>): 
   const stats: EpochStats = { batches: 0, positives: 0, waitMs: 0 }
   const rowsOf = (b: number) => Math.min(batchSize, sampler.interactions.nnz - b * batchSize)
   let produce: (b: number) => Promise<B>
+  let close = () => {}
   if (options.source === undefined) {
     // The engine's epoch: the same batches as `sampler.epoch` with the same options.
     const handle = nativeSampler(sampler)
     if (handle === undefined) throw new TypeError(`sampler must be a Sampler, got ${describe(sampler)}`)
     const pass = native(() => new NativeEpoch(handle, batchSize, k, shape, options.dropLast ?? false))
+    close = () => pass.close()
     produce = async (b) => {
       if (shape === 'pairwise') {
         const batch: PairwiseBatch = await nativeAsync(() => pass.pairwiseAsync(b))
@@ -137,14 +139,20 @@ export function epochAsync<B>(sampler: Sampler, options: AsyncEpochOptions<B>): 
       promise.catch(() => undefined)
       pending.push(promise)
     }
-    while (stats.batches < batches) {
-      while (requested < batches && pending.length <= ahead) request()
-      const started = performance.now()
-      const batch = await pending.shift()!
-      stats.waitMs += performance.now() - started
-      stats.positives += rowsOf(stats.batches)
-      stats.batches++
-      yield batch
+    try {
+      while (stats.batches < batches) {
+        while (requested < batches && pending.length <= ahead) request()
+        const started = performance.now()
+        const batch = await pending.shift()!
+        stats.waitMs += performance.now() - started
+        stats.positives += rowsOf(stats.batches)
+        stats.batches++
+        yield batch
+      }
+    } finally {
+      // Batches still computing hold the order themselves; it goes back to the sampler for
+      // the next epoch when the last of them is done.
+      close()
     }
   }
 

@@ -412,7 +412,7 @@ export class Sampler {
    * and shuffles. Each batch's negatives come from streams keyed by that call number and the
    * batch's index (stream version 2), so a batch does not depend on other calls made during the
    * epoch, on the thread count, or on when it is consumed. The engine fills runs of batches
-   * (about 65,536 rows) in one native pass each: the gather of the shuffled positives, the
+   * (65,536 rows; 262,144 with several threads) in one native pass each: the gather of the shuffled positives, the
    * draws and the exclusion tests; each batch's arrays are views into its run's buffer.
    *
    * @throws RangeError if `batchSize` or `negatives` is not an integer >= 1, or a user with
@@ -425,7 +425,7 @@ export class Sampler {
     const plan = epochPlan(options, MAX_K)
     const epoch = native(() => new NativeEpoch(this.#native, plan.batchSize, plan.k, plan.shape, plan.dropLast))
     const logProbs = options.logProbs ? (items: Int32Array) => this.logProbabilities(items) : undefined
-    return nativeEpochBatches(epoch, plan, logProbs) as Generator<PairwiseBatch | PointwiseBatch, void, undefined>
+    return nativeEpochBatches(epoch, plan, this.threads, logProbs) as Generator<PairwiseBatch | PointwiseBatch, void, undefined>
   }
 
   #checkBatch(users: Int32Array, items: Int32Array, options: BatchOptions): void {

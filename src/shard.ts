@@ -114,7 +114,7 @@ export class Shard {
       NativeEpoch.forShard(this.#native, epoch, plan.batchSize, plan.k, plan.shape, plan.dropLast),
     )
     const logProbs = options.logProbs ? (items: Int32Array) => this.sampler.logProbabilities(items) : undefined
-    return nativeEpochBatches(pass, plan, logProbs) as Generator<PairwiseBatch | PointwiseBatch, void, undefined>
+    return nativeEpochBatches(pass, plan, this.sampler.threads, logProbs) as Generator<PairwiseBatch | PointwiseBatch, void, undefined>
   }
 
   /** `k` negatives per user from this shard's streams (as {@link Sampler.negatives}). */

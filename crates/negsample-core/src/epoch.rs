@@ -9,7 +9,7 @@
 //!
 //! # The order
 //! - [`Epoch::new`]: all of a sampler's positives, shuffled by
-//!   [`shuffle`] (an exact uniform permutation, built in two cache-friendly
+//!   [`shuffle_pairs`] (an exact uniform permutation, built in two cache-friendly
 //!   passes).
 //! - [`Epoch::for_shard`]: a data-parallel shard's slice of the keyed
 //!   permutation of [`crate::shard`] (the same positives, in the same order,
@@ -29,6 +29,7 @@
 use std::sync::Arc;
 
 use crate::batch::{PairwiseOut, PointwiseOut};
+use crate::csr::Interactions;
 use crate::error::{Error, Result};
 use crate::kernel::BLOCK;
 use crate::parallel::{self, PARALLEL_MIN};
@@ -250,30 +251,39 @@ impl Epoch {
         Ok(positives * self.rows_per_positive)
     }
 
-    /// Writes the positives of batch `b` into `users` and `items`.
-    fn gather(&self, b: usize, users: &mut Vec<u32>, items: &mut Vec<u32>) {
+    /// Writes the positives of batch `b` into `users` and `items` (one
+    /// element per positive of the batch each).
+    fn gather_into(&self, b: usize, users: &mut [u32], items: &mut [u32]) {
         let start = b * self.options.batch_size;
-        let len = self.batch_positives(b);
-        users.clear();
-        items.clear();
+        debug_assert!(users.len() == self.batch_positives(b) && items.len() == users.len());
         match &self.order {
             Order::Shuffled(pairs) => {
-                for &p in &pairs[start..start + len] {
-                    users.push((p >> 32) as u32);
-                    items.push(p as u32);
+                let pairs = &pairs[start..start + users.len()];
+                for ((u, i), &p) in users.iter_mut().zip(items.iter_mut()).zip(pairs) {
+                    *u = (p >> 32) as u32;
+                    *i = p as u32;
                 }
             }
             Order::Shard {
                 permutation, first, ..
             } => {
                 let m = self.sampler.interactions();
-                for q in start..start + len {
-                    let j = permutation.at(first + q as u64) as usize;
-                    users.push(m.user_of(j));
-                    items.push(m.indices()[j]);
+                for (q, (u, i)) in users.iter_mut().zip(items.iter_mut()).enumerate() {
+                    let j = permutation.at(first + (start + q) as u64) as usize;
+                    *u = m.user_of(j);
+                    *i = m.indices()[j];
                 }
             }
         }
+    }
+
+    /// As [`Epoch::gather_into`], into `users` and `items` resized to the
+    /// batch.
+    fn gather(&self, b: usize, users: &mut Vec<u32>, items: &mut Vec<u32>) {
+        let len = self.batch_positives(b);
+        users.resize(len, 0);
+        items.resize(len, 0);
+        self.gather_into(b, users, items);
     }
 
     /// Checks that every user of batches `first .. first + count` has a
@@ -343,10 +353,7 @@ impl Epoch {
                     (i, ((users, positives), negatives)): BatchJob<'_, u32>| {
             let b = first + i;
             if k == 1 {
-                let (u, p) = (&mut scratch.users, &mut scratch.items);
-                self.gather(b, u, p);
-                users.copy_from_slice(u);
-                positives.copy_from_slice(p);
+                self.gather_into(b, users, positives);
                 self.draw(b, users, negatives, &mut scratch.sampler);
             } else {
                 self.gather(b, &mut scratch.users, &mut scratch.items);
@@ -484,42 +491,46 @@ fn repeat_each_into(values: &[u32], times: usize, out: &mut [u32]) {
     }
 }
 
+/// How many elements ahead of a bucket's write position its memory is
+/// asked for.
+const SCATTER_AHEAD: usize = 8;
+
 /// The largest power-of-two bucket count of [`shuffle`], as bits.
 const MAX_BUCKET_BITS: u32 = 12;
 
 /// Elements per bucket that [`shuffle`] aims at: 8,192 values of 8 bytes
 /// (64 KiB, within the second-level cache of current CPUs).
-const BUCKET_TARGET: usize = 8192;
+const BUCKET_TARGET: usize = 16384;
 
-/// A uniformly random permutation of the `n` values that `values()`
-/// yields (called twice, yielding the same values both times), written
-/// into `out` (reused if it has `n` elements), keyed by `streams(block)`
-/// (block 0 for the bucket labels, block `1 + b` for bucket `b`; with a
-/// single bucket, below `2 * BUCKET_TARGET` values, block 0 for Fisher-Yates
-/// over all of them).
+/// Every positive of `m` once, as `(user << 32) | item`, in a uniformly
+/// random order, written into `out` (reused if it has one element per
+/// positive), keyed by `streams(block)` (block 0 for the bucket labels,
+/// block `1 + b` for bucket `b`; with a single bucket, below
+/// `2 * BUCKET_TARGET` positives, block 0 for Fisher-Yates over all of
+/// them).
 ///
 /// Rao and Sandelius's method: every element gets an independent uniform
 /// label among `2^bits` buckets (16 bits of a random word each, of which
 /// the top `bits` are used); the elements are scattered into their buckets
-/// in order; each bucket is shuffled by Fisher and Yates. Every permutation
-/// comes out with probability exactly `1 / n!` (given the bucket sizes,
-/// which the labels make multinomial, every order within each bucket is
-/// equally likely), up to the multiply-shift bias of at most `n / 2^64`
-/// per swap that Fisher-Yates alone has too. Unlike Fisher-Yates over the
+/// in order; each bucket is shuffled by Fisher and Yates
+/// ([`fisher_yates_bucket`], exactly uniform swaps). Every permutation comes
+/// out with probability exactly `1 / n!`: given the bucket sizes, which the
+/// labels make multinomial, every order within each bucket is equally
+/// likely. Unlike Fisher-Yates over the
 /// whole array, each pass reads and writes memory in order or within one
 /// cache-sized bucket, and buckets can be shuffled on any thread.
 ///
 /// # Performance
-/// O(n): the labels are drawn twice (a count, then the scatter), one
-/// random word per four labels; no memory but `out`. The buckets are
-/// shuffled on `pool`'s threads if one is given.
-pub(crate) fn shuffle<I: Iterator<Item = u64>>(
-    n: usize,
-    values: impl Fn() -> I,
+/// O(n): one random word per four labels, a counting pass, a scatter pass
+/// and the buckets' Fisher-Yates (on `pool`'s threads if one is given);
+/// 2 bytes per element of labels besides `out`.
+pub(crate) fn shuffle_pairs(
+    m: &Interactions,
     streams: impl Fn(u64) -> Stream + Sync,
     pool: Option<(&rayon::ThreadPool, usize)>,
     mut out: Box<[u64]>,
 ) -> Box<[u64]> {
+    let n = m.nnz();
     if out.len() != n {
         out = vec![0u64; n].into_boxed_slice();
     }
@@ -530,33 +541,51 @@ pub(crate) fn shuffle<I: Iterator<Item = u64>>(
     if bits == 0 {
         // One bucket: plain Fisher-Yates from block 0 (the shuffle of
         // stream version 1, which small epochs keep).
-        for (slot, v) in out.iter_mut().zip(values()) {
-            *slot = v;
+        let mut c = 0usize;
+        for u in 0..m.num_users() as u32 {
+            let high = u64::from(u) << 32;
+            for &i in m.row(u) {
+                out[c] = high | u64::from(i);
+                c += 1;
+            }
         }
         fisher_yates(&mut out, &streams(0));
         return out;
     }
     let labels_stream = streams(0);
-    let labels = || {
-        (0..n.div_ceil(4) as u64).flat_map(move |w| {
-            let word = labels_stream.word(w);
-            (0..4).map(move |q| (((word >> (16 * q)) as u16) >> (16 - bits)) as usize)
-        })
-    };
+    let mut labels = vec![0u16; n.next_multiple_of(4)];
+    for (w, four) in labels.chunks_exact_mut(4).enumerate() {
+        let word = labels_stream.word(w as u64);
+        for (q, label) in four.iter_mut().enumerate() {
+            *label = ((word >> (16 * q)) as u16) >> (16 - bits);
+        }
+    }
+    labels.truncate(n);
     let buckets = 1usize << bits;
     let mut starts = vec![0usize; buckets + 1];
-    for l in labels().take(n) {
-        starts[l + 1] += 1;
+    for &l in &labels {
+        starts[l as usize + 1] += 1;
     }
     for b in 0..buckets {
         starts[b + 1] += starts[b];
     }
-    let mut next = starts.clone();
-    for (v, l) in values().zip(labels()) {
-        let slot = &mut next[l];
-        out[*slot] = v;
-        *slot += 1;
+    let mut next = starts[..buckets].to_vec();
+    let mut c = 0usize;
+    for u in 0..m.num_users() as u32 {
+        let high = u64::from(u) << 32;
+        let row = m.row(u);
+        for (&i, &l) in row.iter().zip(&labels[c..c + row.len()]) {
+            let slot = &mut next[l as usize];
+            out[*slot] = high | u64::from(i);
+            // The bucket's next cache lines, before its writes reach them:
+            // the scatter's writes go to `2^bits` places at once, each
+            // line fetched from far caches otherwise.
+            crate::exclusion::prefetch(&out, *slot + SCATTER_AHEAD);
+            *slot += 1;
+        }
+        c += row.len();
     }
+    drop(labels);
     let mut pieces = Vec::with_capacity(buckets);
     let mut rest = &mut out[..];
     for b in 0..buckets {
@@ -564,8 +593,14 @@ pub(crate) fn shuffle<I: Iterator<Item = u64>>(
         pieces.push((b, piece));
         rest = tail;
     }
-    let work =
-        |_: &mut (), (b, piece): (usize, &mut [u64])| fisher_yates(piece, &streams(1 + b as u64));
+    let work = |_: &mut (), (b, piece): (usize, &mut [u64])| {
+        // The bucket, written by the scatter, has left the near caches:
+        // ask for all of it before the random swaps read it.
+        for line in (0..piece.len()).step_by(8) {
+            crate::exclusion::prefetch_l2(piece, line);
+        }
+        fisher_yates_bucket(piece, &streams(1 + b as u64))
+    };
     match pool {
         Some((pool, helpers)) => parallel::for_each_job(pool, helpers, pieces.into_iter(), work),
         None => pieces.into_iter().for_each(|job| work(&mut (), job)),
@@ -582,24 +617,50 @@ fn fisher_yates(values: &mut [u64], stream: &Stream) {
     }
 }
 
+/// Fisher-Yates over one bucket, two swaps per random word: the partner
+/// of position `i` is the high half of `r * (i + 1)` for the next 32 random
+/// bits `r` (Lemire's method: an `r` whose low half falls below
+/// `2^32 mod (i + 1)` is replaced by the next 32 bits, so every partner is
+/// exactly uniform). Buckets of `2^32` values or more use [`fisher_yates`].
+fn fisher_yates_bucket(values: &mut [u64], stream: &Stream) {
+    if values.len() > u32::MAX as usize {
+        return fisher_yates(values, stream);
+    }
+    let (mut counter, mut word, mut left) = (0u64, 0u64, 0u32);
+    let mut next = || {
+        if left == 0 {
+            word = stream.word(counter);
+            counter += 1;
+            left = 2;
+        }
+        left -= 1;
+        let r = word as u32;
+        word >>= 32;
+        r
+    };
+    for i in (1..values.len()).rev() {
+        let bound = (i + 1) as u32;
+        let mut m = u64::from(next()) * u64::from(bound);
+        if (m as u32) < bound {
+            let threshold = bound.wrapping_neg() % bound;
+            while (m as u32) < threshold {
+                m = u64::from(next()) * u64::from(bound);
+            }
+        }
+        values.swap(i, (m >> 32) as usize);
+    }
+}
+
 impl Sampler {
     /// Every training positive once, as `(user << 32) | item`, in the order
-    /// of epoch call `call` (see [`shuffle`]), written into `reuse` if it
+    /// of epoch call `call` (see [`shuffle_pairs`]), written into `reuse` if it
     /// has one element per positive.
     ///
     /// # Performance
     /// O(nnz); 8 bytes per positive.
     pub fn shuffled_pairs(&self, call: u64, reuse: Box<[u64]>) -> Box<[u64]> {
-        let m = self.interactions();
-        let pairs = || {
-            (0..m.num_users() as u32).flat_map(move |u| {
-                m.row(u)
-                    .iter()
-                    .map(move |&i| (u64::from(u) << 32) | u64::from(i))
-            })
-        };
         let pool = self.pool().map(|p| (p, self.threads() - 1));
         let streams = |block| Stream::new(self.seed(), Domain::Shuffle, call, block);
-        shuffle(m.nnz(), pairs, streams, pool, reuse)
+        shuffle_pairs(self.interactions(), streams, pool, reuse)
     }
 }

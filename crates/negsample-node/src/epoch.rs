@@ -3,7 +3,7 @@
 //! buffers, one call per run of batches, or computed off the JavaScript
 //! thread.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -17,7 +17,9 @@ use crate::shard::JsShard;
 /// One epoch of batches with negatives.
 #[napi(js_name = "NativeEpoch")]
 pub struct JsEpoch {
-    inner: Arc<Epoch>,
+    /// `None` once closed (behind a lock: `close` takes `&self`, since
+    /// pending async calls may still borrow the object).
+    inner: Mutex<Option<Arc<Epoch>>>,
 }
 
 /// The engine's options from the JavaScript ones.
@@ -49,6 +51,22 @@ fn run(first: f64, count: f64) -> Result<(usize, usize)> {
     Ok((first, count))
 }
 
+impl JsEpoch {
+    /// The engine's epoch, unless closed.
+    fn epoch(&self) -> Result<Arc<Epoch>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                Error::new(
+                    Status::GenericFailure,
+                    "this epoch is closed: start a new one".to_string(),
+                )
+            })
+    }
+}
+
 #[napi]
 impl JsEpoch {
     /// A new epoch over every positive of `sampler`, shuffled (one call
@@ -64,7 +82,7 @@ impl JsEpoch {
         let options = options(batch_size, k, &shape, drop_last)?;
         let epoch = Epoch::new(sampler.inner.clone(), options).map_err(js_error)?;
         Ok(JsEpoch {
-            inner: Arc::new(epoch),
+            inner: Mutex::new(Some(Arc::new(epoch))),
         })
     }
 
@@ -83,21 +101,21 @@ impl JsEpoch {
         let options = options(batch_size, k, &shape, drop_last)?;
         let epoch = Epoch::for_shard(shard.inner(), number, options).map_err(js_error)?;
         Ok(JsEpoch {
-            inner: Arc::new(epoch),
+            inner: Mutex::new(Some(Arc::new(epoch))),
         })
     }
 
     /// The number of batches.
     #[napi(getter)]
     pub fn batches(&self) -> u32 {
-        self.inner.batches() as u32
+        self.epoch().map_or(0, |e| e.batches()) as u32
     }
 
     /// Rows of batches `first .. first + count`.
     #[napi(catch_unwind)]
     pub fn rows(&self, first: f64, count: f64) -> Result<f64> {
         let (first, count) = run(first, count)?;
-        Ok(self.inner.rows(first, count).map_err(js_error)? as f64)
+        Ok(self.epoch()?.rows(first, count).map_err(js_error)? as f64)
     }
 
     /// Fills batches `first .. first + count` of a pairwise epoch into
@@ -129,7 +147,7 @@ impl JsEpoch {
                 negatives: ids_out(negatives.as_mut()),
             }
         };
-        self.inner
+        self.epoch()?
             .pairwise_into(first, count, out)
             .map_err(js_error)
     }
@@ -162,17 +180,25 @@ impl JsEpoch {
                 labels: labels.as_mut(),
             }
         };
-        self.inner
+        self.epoch()?
             .pointwise_into(first, count, out)
             .map_err(js_error)
+    }
+
+    /// Ends the epoch: its order goes back to the sampler for the next
+    /// epoch to reuse (once no pending `...Async` call holds it). Later
+    /// calls throw.
+    #[napi]
+    pub fn close(&self) {
+        *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Batch `batch` of a pairwise epoch, computed off the JavaScript thread.
     #[napi(ts_return_type = "Promise<PairwiseBatch>", catch_unwind)]
     pub fn pairwise_async(&self, batch: f64) -> Result<AsyncTask<Job<PairwiseBatch>>> {
         let (first, count) = run(batch, 1.0)?;
-        let rows = self.inner.rows(first, count).map_err(js_error)?;
-        let epoch = self.inner.clone();
+        let rows = self.epoch()?.rows(first, count).map_err(js_error)?;
+        let epoch = self.epoch()?;
         Ok(Job::new(move || {
             let mut out = negsample_core::PairwiseBatch::zeroed(rows);
             epoch
@@ -190,8 +216,8 @@ impl JsEpoch {
     #[napi(ts_return_type = "Promise<PointwiseBatch>", catch_unwind)]
     pub fn pointwise_async(&self, batch: f64) -> Result<AsyncTask<Job<PointwiseBatch>>> {
         let (first, count) = run(batch, 1.0)?;
-        let rows = self.inner.rows(first, count).map_err(js_error)?;
-        let epoch = self.inner.clone();
+        let rows = self.epoch()?.rows(first, count).map_err(js_error)?;
+        let epoch = self.epoch()?;
         Ok(Job::new(move || {
             let mut out = negsample_core::PointwiseBatch::zeroed(rows);
             epoch
