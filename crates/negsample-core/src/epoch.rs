@@ -495,6 +495,9 @@ fn repeat_each_into(values: &[u32], times: usize, out: &mut [u32]) {
 /// asked for.
 const SCATTER_AHEAD: usize = 8;
 
+/// The fewest positions per part of a parallel shuffle.
+const PART_MIN: usize = 1 << 16;
+
 /// The largest power-of-two bucket count of [`shuffle`], as bits.
 const MAX_BUCKET_BITS: u32 = 12;
 
@@ -552,39 +555,78 @@ pub(crate) fn shuffle_pairs(
         fisher_yates(&mut out, &streams(0));
         return out;
     }
-    let labels_stream = streams(0);
-    let mut labels = vec![0u16; n.next_multiple_of(4)];
-    for (w, four) in labels.chunks_exact_mut(4).enumerate() {
-        let word = labels_stream.word(w as u64);
-        for (q, label) in four.iter_mut().enumerate() {
-            *label = ((word >> (16 * q)) as u16) >> (16 - bits);
-        }
-    }
-    labels.truncate(n);
     let buckets = 1usize << bits;
-    let mut starts = vec![0usize; buckets + 1];
-    for &l in &labels {
-        starts[l as usize + 1] += 1;
-    }
-    for b in 0..buckets {
-        starts[b + 1] += starts[b];
-    }
-    let mut next = starts[..buckets].to_vec();
-    let mut c = 0usize;
-    for u in 0..m.num_users() as u32 {
-        let high = u64::from(u) << 32;
-        let row = m.row(u);
-        for (&i, &l) in row.iter().zip(&labels[c..c + row.len()]) {
-            let slot = &mut next[l as usize];
-            out[*slot] = high | u64::from(i);
-            // The bucket's next cache lines, before its writes reach them:
-            // the scatter's writes go to `2^bits` places at once, each
-            // line fetched from far caches otherwise.
-            crate::exclusion::prefetch(&out, *slot + SCATTER_AHEAD);
-            *slot += 1;
+    // The positions are cut into parts (one per thread, at multiples of 4
+    // so that no label word is shared): each part's labels, bucket counts
+    // and scatter run on any thread, into places fixed by the counts, so
+    // the result is the same for any number of parts.
+    let threads = pool.map_or(1, |(_, helpers)| helpers + 1);
+    let parts = threads.min(n / PART_MIN).max(1);
+    let bounds: Vec<usize> = (0..=parts)
+        .map(|p| (n * p / parts).next_multiple_of(4).min(n))
+        .collect();
+    let mut labels = vec![0u16; n];
+    let mut counts = vec![vec![0usize; buckets]; parts];
+    {
+        let mut jobs = Vec::with_capacity(parts);
+        let mut rest = &mut labels[..];
+        for (p, count) in counts.iter_mut().enumerate() {
+            let (part, tail) = rest.split_at_mut(bounds[p + 1] - bounds[p]);
+            jobs.push((bounds[p], part, count));
+            rest = tail;
         }
-        c += row.len();
+        let labels_stream = streams(0);
+        let label = |_: &mut (), (start, part, count): (usize, &mut [u16], &mut Vec<usize>)| {
+            for (w, four) in part.chunks_mut(4).enumerate() {
+                let word = labels_stream.word((start / 4 + w) as u64);
+                for (q, label) in four.iter_mut().enumerate() {
+                    *label = ((word >> (16 * q)) as u16) >> (16 - bits);
+                    count[*label as usize] += 1;
+                }
+            }
+        };
+        run_jobs(pool, jobs, label);
     }
+    // Bucket `b` starts after every smaller bucket; within it, part `p`
+    // writes after the parts before it.
+    let mut starts = vec![0usize; buckets + 1];
+    for b in 0..buckets {
+        starts[b + 1] = starts[b] + counts.iter().map(|c| c[b]).sum::<usize>();
+    }
+    let mut next: Vec<Vec<usize>> = Vec::with_capacity(parts);
+    let mut running = starts[..buckets].to_vec();
+    for count in &counts {
+        next.push(running.clone());
+        for (r, c) in running.iter_mut().zip(count) {
+            *r += c;
+        }
+    }
+    let target = SharedOut(out.as_mut_ptr());
+    let scatter = |_: &mut (), (p, mut next): (usize, Vec<usize>)| {
+        let (lo, hi) = (bounds[p], bounds[p + 1]);
+        let (indptr, indices) = (m.indptr(), m.indices());
+        let (mut pos, mut u) = (lo, if lo < n { m.user_of(lo) as usize } else { 0 });
+        while pos < hi {
+            let end = (indptr[u + 1] as usize).min(hi);
+            let high = (u as u64) << 32;
+            for q in pos..end {
+                let slot = &mut next[labels[q] as usize];
+                // SAFETY: `slot` runs over this part's own places in the
+                // bucket (counted above), below `n`: no other part writes
+                // there, and nothing reads `out` until every part is done.
+                unsafe {
+                    target.at(*slot).write(high | u64::from(indices[q]));
+                }
+                // The bucket's next cache lines, before its writes reach
+                // them: the scatter writes to `2^bits` places at once.
+                crate::exclusion::prefetch_address(target.at(*slot + SCATTER_AHEAD));
+                *slot += 1;
+            }
+            pos = end;
+            u += 1;
+        }
+    };
+    run_jobs(pool, next.into_iter().enumerate().collect(), scatter);
     drop(labels);
     let mut pieces = Vec::with_capacity(buckets);
     let mut rest = &mut out[..];
@@ -601,11 +643,40 @@ pub(crate) fn shuffle_pairs(
         }
         fisher_yates_bucket(piece, &streams(1 + b as u64))
     };
-    match pool {
-        Some((pool, helpers)) => parallel::for_each_job(pool, helpers, pieces.into_iter(), work),
-        None => pieces.into_iter().for_each(|job| work(&mut (), job)),
-    }
+    run_jobs(pool, pieces, work);
     out
+}
+
+/// The output of the scatter, written by several threads at disjoint
+/// places.
+#[derive(Clone, Copy)]
+struct SharedOut(*mut u64);
+
+impl SharedOut {
+    /// The address of element `i` (computed, not dereferenced).
+    #[inline(always)]
+    fn at(self, i: usize) -> *mut u64 {
+        self.0.wrapping_add(i)
+    }
+}
+
+// SAFETY: the scatter's parts write disjoint elements (see its comment).
+unsafe impl Send for SharedOut {}
+// SAFETY: as above.
+unsafe impl Sync for SharedOut {}
+
+/// Runs `work` on every job, on `pool`'s threads if one is given.
+fn run_jobs<J: Send>(
+    pool: Option<(&rayon::ThreadPool, usize)>,
+    jobs: Vec<J>,
+    work: impl Fn(&mut (), J) + Sync,
+) {
+    match pool {
+        Some((pool, helpers)) if jobs.len() > 1 => {
+            parallel::for_each_job(pool, helpers, jobs.into_iter(), work)
+        }
+        _ => jobs.into_iter().for_each(|job| work(&mut (), job)),
+    }
 }
 
 /// Fisher-Yates over `values` from `stream` (word `i` picks the partner of

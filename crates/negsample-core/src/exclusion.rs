@@ -129,6 +129,16 @@ impl Bitmaps {
         prefetch(&self.code, u as usize);
     }
 
+    /// How many positives of `m` are in rows with a bitmap.
+    pub(crate) fn positives_covered(&self, m: &Interactions) -> usize {
+        self.code
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c < OTHER)
+            .map(|(u, _)| m.row(u as u32).len())
+            .sum()
+    }
+
     /// Bytes held.
     pub(crate) fn bytes(&self) -> usize {
         self.code.len() * 4 + self.words.len() * 8
@@ -174,32 +184,43 @@ pub(crate) fn prefetch_l2<T>(data: &[T], index: usize) {
     prefetch_to::<T, false>(data, index)
 }
 
+/// As [`prefetch`], for the address `p` (a hint: the address is never
+/// dereferenced, so any value is allowed).
+#[inline(always)]
+pub(crate) fn prefetch_address<T>(p: *const T) {
+    prefetch_pointer::<true>(p.cast::<i8>())
+}
+
 #[inline(always)]
 fn prefetch_to<T, const L1: bool>(data: &[T], index: usize) {
     if let Some(x) = data.get(index) {
-        let p = (x as *const T).cast::<i8>();
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch never faults and `p` points into `data`.
-        unsafe {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
-            if L1 {
-                _mm_prefetch::<_MM_HINT_T0>(p)
-            } else {
-                _mm_prefetch::<_MM_HINT_T1>(p)
-            }
-        };
-        #[cfg(target_arch = "aarch64")]
-        // SAFETY: a prefetch never faults and reads nothing architecturally.
-        unsafe {
-            if L1 {
-                std::arch::asm!("prfm pldl1keep, [{0}]", in(reg) p, options(nostack, readonly, preserves_flags))
-            } else {
-                std::arch::asm!("prfm pldl2keep, [{0}]", in(reg) p, options(nostack, readonly, preserves_flags))
-            }
-        };
-        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-        let _ = p;
+        prefetch_pointer::<L1>((x as *const T).cast::<i8>())
     }
+}
+
+#[inline(always)]
+fn prefetch_pointer<const L1: bool>(p: *const i8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
+        if L1 {
+            _mm_prefetch::<_MM_HINT_T0>(p)
+        } else {
+            _mm_prefetch::<_MM_HINT_T1>(p)
+        }
+    };
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: a prefetch never faults and reads nothing architecturally.
+    unsafe {
+        if L1 {
+            std::arch::asm!("prfm pldl1keep, [{0}]", in(reg) p, options(nostack, readonly, preserves_flags))
+        } else {
+            std::arch::asm!("prfm pldl2keep, [{0}]", in(reg) p, options(nostack, readonly, preserves_flags))
+        }
+    };
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    let _ = p;
 }
 
 /// Prefetches the cache lines a binary search in `row` reads first: all of

@@ -55,8 +55,20 @@ const REDRAW_SLACK: usize = 32;
 
 /// The largest `k` whose blocks are tested output by output through the
 /// [`PairFilter`] (the trainer's shape); larger `k` test each user's
-/// candidates together (bitmap, search or vector scan of its row).
+/// candidates together (bitmap, search or vector scan of its row), which
+/// wins once a user's candidates share the reads of its row. On one thread
+/// of a Xeon (`node benches/trainer-shape.bench.mjs`, negatives over every
+/// positive's user): per-output 234 M/s against 24 M/s per-user at k = 4
+/// on the Gowalla-shaped set; hard negatives' M = 32 candidates cost 284
+/// against 124 ns per positive (`hard_speed` example).
 const PER_OUTPUT_MAX_K: usize = 8;
+
+/// As [`PER_OUTPUT_MAX_K`], for matrices whose positives are mostly in
+/// rows with bitmaps (dense catalogues such as MovieLens-1M): there a
+/// user's `k` candidates share its bitmap, and the per-user pass wins from
+/// `k = 3` (ml-1m, uniform, k = 4: 159 against 147 M/s; k = 2: 111 against
+/// 133 M/s).
+const PER_OUTPUT_MAX_K_DENSE: usize = 2;
 
 /// How many listed positions ahead the exact tests of the per-output pass
 /// ask for the memory they read (offsets twice as far ahead).
@@ -234,6 +246,9 @@ pub struct Sampler {
     calls: AtomicU64,
     /// Whether some user is sampled by the complement method.
     any_complement: bool,
+    /// The largest `k` of the per-output pass ([`PER_OUTPUT_MAX_K`], or
+    /// [`PER_OUTPUT_MAX_K_DENSE`] when bitmap rows hold most positives).
+    per_output_max_k: usize,
     /// The filter of every positive pair, tested first by the per-output
     /// pass.
     filter: PairFilter,
@@ -326,8 +341,10 @@ impl Sampler {
             interactions.nnz(),
             (0..interactions.num_users() as u32).map(|u| (u, interactions.row(u))),
         );
+        let per_output_max_k = per_output_max_k(&bitmaps, &interactions);
         let sampler = Sampler {
             any_complement: methods.contains(&Method::Complement),
+            per_output_max_k,
             filter,
             interactions,
             table,
@@ -387,6 +404,7 @@ impl Sampler {
             methods[u as usize] == Method::Rejection
         });
         self.exclusion = exclusion;
+        self.per_output_max_k = per_output_max_k(&self.bitmaps, &self.interactions);
         self
     }
 
@@ -698,7 +716,7 @@ impl Sampler {
         out: &mut [u32],
         scratch: &mut Scratch,
     ) {
-        if k <= PER_OUTPUT_MAX_K {
+        if k <= self.per_output_max_k {
             return self.fill_block_per_output(users, k, stream, first, out, scratch);
         }
         fill_picks_with(self.kernel, &self.table, stream, 0, out);
@@ -955,6 +973,16 @@ impl Sampler {
         let target = self.cumulative[start] + (x - prefix[gap]);
         let offset = self.cumulative[start..=end].partition_point(|&c| c <= target) - 1;
         (start + offset) as u32
+    }
+}
+
+/// The largest `k` of the per-output pass for these bitmaps: smaller when
+/// rows with bitmaps hold at least half of the positives.
+fn per_output_max_k(bitmaps: &Bitmaps, m: &Interactions) -> usize {
+    if 2 * bitmaps.positives_covered(m) >= m.nnz() {
+        PER_OUTPUT_MAX_K_DENSE
+    } else {
+        PER_OUTPUT_MAX_K
     }
 }
 

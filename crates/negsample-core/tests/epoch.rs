@@ -110,27 +110,40 @@ fn reference(s: &Sampler, users: &[u32], k: usize, call: u64) -> Vec<u32> {
 
 #[test]
 fn negatives_follow_the_block_rules_for_every_k() {
-    let m = synthetic(3000, 5000, 60_000, 3);
-    let mut rng = TestRng::new(5);
-    let users: Vec<u32> = (0..9_000).map(|_| rng.below(3000) as u32).collect();
-    for proposal in [Proposal::Uniform, Proposal::Popularity { alpha: 0.75 }] {
-        let s = sampler(&m, &proposal, 11, 1);
-        assert!((0..3000).all(|u| !s.uses_complement(u)));
-        for k in 1..=10 {
-            for kernel in Kernel::available() {
-                let s = Sampler::new(m.clone(), &proposal, 11)
-                    .unwrap()
-                    .with_threads(2)
-                    .unwrap()
-                    .with_kernel(kernel)
-                    .unwrap();
-                let mut out = vec![0u32; users.len() * k];
-                s.negatives_into(&users, k, 4, &mut out).unwrap();
-                assert_eq!(
-                    out,
-                    reference(&s, &users, k, 4),
-                    "{proposal:?}, k = {k}, {kernel}"
-                );
+    // A sparse matrix (per-output pass up to k = 8) and a dense one, whose
+    // rows mostly have bitmaps (per-output pass up to k = 2).
+    for m in [
+        synthetic(3000, 5000, 60_000, 3),
+        synthetic(1000, 2000, 60_000, 3),
+    ] {
+        for proposal in [Proposal::Uniform, Proposal::Popularity { alpha: 0.75 }] {
+            let s = sampler(&m, &proposal, 11, 1);
+            // The reference knows rejection only: users sampled from their
+            // complement are left out.
+            let rejection: Vec<u32> = (0..m.num_users() as u32)
+                .filter(|&u| !s.uses_complement(u))
+                .collect();
+            let mut rng = TestRng::new(5);
+            let users: Vec<u32> = (0..9_000)
+                .map(|_| rejection[rng.below(rejection.len() as u64) as usize])
+                .collect();
+            for k in 1..=10 {
+                for kernel in Kernel::available() {
+                    let s = Sampler::new(m.clone(), &proposal, 11)
+                        .unwrap()
+                        .with_threads(2)
+                        .unwrap()
+                        .with_kernel(kernel)
+                        .unwrap();
+                    let mut out = vec![0u32; users.len() * k];
+                    s.negatives_into(&users, k, 4, &mut out).unwrap();
+                    assert_eq!(
+                        out,
+                        reference(&s, &users, k, 4),
+                        "{} users, {proposal:?}, k = {k}, {kernel}",
+                        m.num_users()
+                    );
+                }
             }
         }
     }
@@ -357,5 +370,29 @@ fn public_shapes_full_epochs_have_no_positive_and_restricted_distributions() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn the_shuffle_is_the_same_on_any_thread_count() {
+    // 300,000 positives: up to four parts of the parallel scatter.
+    let m = synthetic(5000, 8000, 300_000, 13);
+    let reference = sampler(&m, &Proposal::Uniform, 2, 1).shuffled_pairs(5, Box::default());
+    let mut sorted = reference.to_vec();
+    sorted.sort_unstable();
+    let mut expected: Vec<u64> = (0..m.num_users() as u32)
+        .flat_map(|u| {
+            m.row(u)
+                .iter()
+                .map(move |&i| (u64::from(u) << 32) | u64::from(i))
+        })
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(sorted, expected, "a permutation of the positives");
+    for threads in [2usize, 3, 4, 7] {
+        let s = sampler(&m, &Proposal::Uniform, 2, threads);
+        // A reused buffer gives the same order as a fresh one.
+        let reuse = vec![7u64; m.nnz()].into_boxed_slice();
+        assert_eq!(s.shuffled_pairs(5, reuse), reference, "threads {threads}");
     }
 }
