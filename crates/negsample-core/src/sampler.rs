@@ -776,7 +776,7 @@ impl Sampler {
             j += 1;
         }
         if scratch.count > 0 {
-            self.redraw_hits(stream, out, scratch);
+            self.redraw_hits::<false>(stream, out, scratch);
         }
     }
 
@@ -791,6 +791,7 @@ impl Sampler {
     ///    branch per output.
     /// 4. The listed positions tested exactly, in output order; the hits
     ///    redrawn as in [`Sampler::fill_block`].
+    #[inline(never)]
     fn fill_block_per_output(
         &self,
         users: &[u32],
@@ -844,7 +845,7 @@ impl Sampler {
                 self.bitmaps.prefetch_code(u);
             }
             if let Some(&near) = maybe.get(m + EXACT_AHEAD) {
-                self.prefetch_test(owners[near as usize], out[near as usize]);
+                self.prefetch_test::<true>(owners[near as usize], out[near as usize]);
             }
             let u = owners[c as usize];
             // Complement users' picks are never positives: the exact test
@@ -856,7 +857,7 @@ impl Sampler {
         }
         scratch.count = count;
         if count > 0 {
-            self.redraw_hits(stream, out, scratch);
+            self.redraw_hits::<true>(stream, out, scratch);
         }
     }
 
@@ -888,11 +889,15 @@ impl Sampler {
         }
     }
 
-    /// Whether `item` is a positive of rejection user `u`: the filter
-    /// first, the exact test where it cannot clear the pair.
+    /// Whether `item` is a positive of rejection user `u`: one bitmap read
+    /// for a user with a bitmap; otherwise the filter first, and the exact
+    /// test where it cannot clear the pair.
     #[inline(always)]
     fn is_positive(&self, u: u32, item: u32) -> bool {
-        self.filter.may_contain(u, item) && self.is_positive_exact(u, item)
+        match self.bitmaps.test(u) {
+            Test::Bits(bits) => exclusion::bit(bits, item),
+            _ => self.filter.may_contain(u, item) && self.is_positive_exact(u, item),
+        }
     }
 
     /// Whether `item` is a positive of user `u`, by the user's exact test
@@ -915,11 +920,19 @@ impl Sampler {
     }
 
     /// Asks for the memory that testing `item` against user `u` reads.
+    /// `FAR`: the user's row was not read moments ago (the per-output
+    /// pass), so short rows are asked for too.
     #[inline(always)]
-    fn prefetch_test(&self, u: u32, item: u32) {
+    fn prefetch_test<const FAR: bool>(&self, u: u32, item: u32) {
         match self.bitmaps.test(u) {
             Test::Bits(bits) => exclusion::prefetch(bits, item as usize / 64),
-            _ => exclusion::prefetch_row(self.interactions.row(u)),
+            _ => {
+                let row = self.interactions.row(u);
+                // After the per-user pass a short row is still in cache.
+                if FAR || row.len() > row_scan::SHORT_ROW || !row_scan::has_vectors(self.kernel) {
+                    exclusion::prefetch_row(row)
+                }
+            }
         }
     }
 
@@ -929,7 +942,15 @@ impl Sampler {
     /// The candidates of the redraw counters are drawn ahead by the vector
     /// kernel, and the memory each test will read is prefetched a few hits
     /// ahead (assuming one redraw per hit, which is by far the most common).
-    fn redraw_hits(&self, stream: &Stream, out: &mut [u32], scratch: &mut Scratch) {
+    /// `SCREENED` (the per-output pass): each redraw goes through the pair
+    /// filter first (the users' rows are not in cache); otherwise straight
+    /// to the exact test (the per-user pass has just read the rows).
+    fn redraw_hits<const SCREENED: bool>(
+        &self,
+        stream: &Stream,
+        out: &mut [u32],
+        scratch: &mut Scratch,
+    ) {
         const AHEAD: usize = 8;
         let hits = &scratch.hits[..scratch.count];
         let picks = &mut scratch.picks;
@@ -940,7 +961,7 @@ impl Sampler {
             if let (Some(&(_, later)), Some(&guess)) =
                 (hits.get(h + AHEAD), picks.get(used + AHEAD))
             {
-                self.prefetch_test(later, guess);
+                self.prefetch_test::<SCREENED>(later, guess);
             }
             let (c, u) = hits[h];
             out[c as usize] = loop {
@@ -949,7 +970,12 @@ impl Sampler {
                     None => self.table.pick(stream.word((BLOCK + used) as u64)),
                 };
                 used += 1;
-                if !self.is_positive(u, item) {
+                let positive = if SCREENED {
+                    self.is_positive(u, item)
+                } else {
+                    self.is_positive_exact(u, item)
+                };
+                if !positive {
                     break item;
                 }
             };
