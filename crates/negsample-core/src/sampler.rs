@@ -643,14 +643,7 @@ impl Sampler {
     ) -> Result<()> {
         self.check_request(users, None, k, k, &[("out", out.len())])?;
         let fill = |scratch: &mut Scratch, (block, chunk): (usize, &mut [u32])| {
-            self.fill_block(
-                users,
-                k,
-                &self.block_stream(call, block),
-                block * BLOCK,
-                chunk,
-                scratch,
-            )
+            self.fill_call_block(users, k, call, block, chunk, scratch)
         };
         match &self.pool {
             Some(pool) if out.len() >= parallel::PARALLEL_MIN => {
@@ -681,14 +674,7 @@ impl Sampler {
     ) {
         debug_assert_eq!(out.len(), users.len() * k);
         for (block, chunk) in out.chunks_mut(BLOCK).enumerate() {
-            self.fill_block(
-                users,
-                k,
-                &self.block_stream(call, block),
-                block * BLOCK,
-                chunk,
-                scratch,
-            );
+            self.fill_call_block(users, k, call, block, chunk, scratch);
         }
     }
 
@@ -861,10 +847,21 @@ impl Sampler {
         }
     }
 
-    /// The random stream of output block `block` of call number `call`.
+    /// Output block number `block` of call number `call` of
+    /// [`Sampler::negatives_into`]: [`Sampler::fill_block`] with the
+    /// block's stream.
     #[inline]
-    fn block_stream(&self, call: u64, block: usize) -> Stream {
-        Stream::new(self.seed, Domain::Negatives, call, block as u64)
+    fn fill_call_block(
+        &self,
+        users: &[u32],
+        k: usize,
+        call: u64,
+        block: usize,
+        out: &mut [u32],
+        scratch: &mut Scratch,
+    ) {
+        let stream = Stream::new(self.seed, Domain::Negatives, call, block as u64);
+        self.fill_block(users, k, &stream, block * BLOCK, out, scratch)
     }
 
     /// Asks for the memory that testing `items` (candidates of
