@@ -172,15 +172,7 @@ impl Sampler {
         // source, since `row + 1 + k <= offset + (j + 1) * k`).
         let offset = out.items.len() - users.len() * k;
         self.negatives_into(users, k, call, &mut out.items[offset..])?;
-        for (j, &positive) in items.iter().enumerate() {
-            let row = j * per_positive;
-            out.items
-                .copy_within(offset + j * k..offset + (j + 1) * k, row + 1);
-            out.items[row] = positive;
-            out.labels[row] = 1.0;
-            out.labels[row + 1..row + per_positive].fill(0.0);
-        }
-        repeat_each_into(users, per_positive, out.users);
+        lay_out_pointwise(users, items, k, out);
         Ok(())
     }
 
@@ -209,8 +201,27 @@ impl Sampler {
     }
 }
 
+/// Lays out a pointwise batch whose `users.len() * k` negatives are in the
+/// tail of `out.items` (in positive order): each positive's row, label 1,
+/// then its negatives, label 0, and every row's user. The negatives move
+/// left into their rows front to back (a group's destination never reaches
+/// a later group's source, since `row + 1 + k <= offset + (j + 1) * k`).
+pub(crate) fn lay_out_pointwise(users: &[u32], positives: &[u32], k: usize, out: PointwiseOut<'_>) {
+    let per_positive = k + 1;
+    let offset = out.items.len() - users.len() * k;
+    for (j, &positive) in positives.iter().enumerate() {
+        let row = j * per_positive;
+        out.items
+            .copy_within(offset + j * k..offset + (j + 1) * k, row + 1);
+        out.items[row] = positive;
+        out.labels[row] = 1.0;
+        out.labels[row + 1..row + per_positive].fill(0.0);
+    }
+    repeat_each_into(users, per_positive, out.users);
+}
+
 /// `out[j * times .. (j + 1) * times] = values[j]` for every `j`.
-fn repeat_each_into(values: &[u32], times: usize, out: &mut [u32]) {
+pub(crate) fn repeat_each_into(values: &[u32], times: usize, out: &mut [u32]) {
     for (chunk, &v) in out.chunks_exact_mut(times).zip(values) {
         chunk.fill(v);
     }

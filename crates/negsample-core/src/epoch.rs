@@ -28,11 +28,11 @@
 
 use std::sync::Arc;
 
-use crate::batch::{PairwiseOut, PointwiseOut};
+use crate::batch::{lay_out_pointwise, repeat_each_into, PairwiseOut, PointwiseOut};
 use crate::csr::Interactions;
 use crate::error::{Error, Result};
 use crate::kernel::BLOCK;
-use crate::parallel::{self, PARALLEL_MIN};
+use crate::parallel::{self, run_jobs, PARALLEL_MIN};
 use crate::rng::{Domain, Stream};
 use crate::sampler::{Sampler, Scratch};
 use crate::shard::{Permutation, Shard};
@@ -76,6 +76,16 @@ enum Order {
     },
 }
 
+impl Order {
+    /// The number of positives in the order.
+    fn len(&self) -> usize {
+        match self {
+            Order::Shuffled(pairs) => pairs.len(),
+            Order::Shard { len, .. } => *len,
+        }
+    }
+}
+
 /// One pass over training positives in batches, with negatives (see the
 /// module documentation).
 ///
@@ -112,7 +122,6 @@ type BatchJob<'a, T> = (usize, ((&'a mut [u32], &'a mut [u32]), &'a mut [T]));
 struct EpochScratch {
     users: Vec<u32>,
     items: Vec<u32>,
-    negatives: Vec<u32>,
     sampler: Scratch,
 }
 
@@ -170,10 +179,7 @@ impl Epoch {
         options: EpochOptions,
         rows_per_positive: usize,
     ) -> Self {
-        let n = match &order {
-            Order::Shuffled(pairs) => pairs.len(),
-            Order::Shard { len, .. } => *len,
-        };
+        let n = order.len();
         let batches = if options.drop_last {
             n / options.batch_size
         } else {
@@ -207,10 +213,7 @@ impl Epoch {
     /// The number of positives in the epoch's order (all of them, also
     /// those a `drop_last` leaves out).
     pub fn positives(&self) -> usize {
-        match &self.order {
-            Order::Shuffled(pairs) => pairs.len(),
-            Order::Shard { len, .. } => *len,
-        }
+        self.order.len()
     }
 
     /// Positives of batch `b` (`b < batches`).
@@ -383,8 +386,8 @@ impl Epoch {
             ],
         )?;
         self.check_users(first, count)?;
-        let (k, per_positive) = (self.options.k, self.rows_per_positive);
-        let per_batch = self.options.batch_size * per_positive;
+        let k = self.options.k;
+        let per_batch = self.options.batch_size * self.rows_per_positive;
         let jobs = out
             .users
             .chunks_mut(per_batch)
@@ -395,17 +398,19 @@ impl Epoch {
                     (i, ((users, items), labels)): BatchJob<'_, f32>| {
             let b = first + i;
             self.gather(b, &mut scratch.users, &mut scratch.items);
-            let negatives = &mut scratch.negatives;
-            negatives.resize(scratch.users.len() * k, 0);
-            self.draw(b, &scratch.users, negatives, &mut scratch.sampler);
-            for (j, (&u, &positive)) in scratch.users.iter().zip(&scratch.items).enumerate() {
-                let row = j * per_positive;
-                users[row..row + per_positive].fill(u);
-                items[row] = positive;
-                items[row + 1..row + per_positive].copy_from_slice(&negatives[j * k..(j + 1) * k]);
-                labels[row] = 1.0;
-                labels[row + 1..row + per_positive].fill(0.0);
-            }
+            let offset = items.len() - scratch.users.len() * k;
+            self.draw(
+                b,
+                &scratch.users,
+                &mut items[offset..],
+                &mut scratch.sampler,
+            );
+            let out = PointwiseOut {
+                users,
+                items,
+                labels,
+            };
+            lay_out_pointwise(&scratch.users, &scratch.items, k, out);
         };
         self.run(rows, jobs, fill);
         Ok(())
@@ -419,17 +424,8 @@ impl Epoch {
         jobs: impl Iterator<Item = J> + Send,
         fill: impl Fn(&mut EpochScratch, J) + Sync,
     ) {
-        match self.sampler.pool() {
-            Some(pool) if rows >= PARALLEL_MIN => {
-                parallel::for_each_job(pool, self.sampler.threads() - 1, jobs, fill)
-            }
-            _ => {
-                let mut scratch = EpochScratch::default();
-                for job in jobs {
-                    fill(&mut scratch, job);
-                }
-            }
-        }
+        let pool = self.sampler.pool().filter(|_| rows >= PARALLEL_MIN);
+        parallel::run_jobs(pool.map(|p| (p, self.sampler.threads() - 1)), jobs, fill);
     }
 
     fn check_shape(&self, shape: Shape) -> Result<()> {
@@ -482,13 +478,6 @@ fn check_lengths(rows: usize, outputs: &[(&'static str, usize)]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// `out[j * times .. (j + 1) * times] = values[j]` for every `j`.
-fn repeat_each_into(values: &[u32], times: usize, out: &mut [u32]) {
-    for (chunk, &v) in out.chunks_exact_mut(times).zip(values) {
-        chunk.fill(v);
-    }
 }
 
 /// How many elements ahead of a bucket's write position its memory is
@@ -585,7 +574,7 @@ pub(crate) fn shuffle_pairs(
                 }
             }
         };
-        run_jobs(pool, jobs, label);
+        run_jobs(pool.filter(|_| parts > 1), jobs.into_iter(), label);
     }
     // Bucket `b` starts after every smaller bucket; within it, part `p`
     // writes after the parts before it.
@@ -626,7 +615,11 @@ pub(crate) fn shuffle_pairs(
             u += 1;
         }
     };
-    run_jobs(pool, next.into_iter().enumerate().collect(), scatter);
+    run_jobs(
+        pool.filter(|_| parts > 1),
+        next.into_iter().enumerate(),
+        scatter,
+    );
     drop(labels);
     let mut pieces = Vec::with_capacity(buckets);
     let mut rest = &mut out[..];
@@ -643,7 +636,7 @@ pub(crate) fn shuffle_pairs(
         }
         fisher_yates_bucket(piece, &streams(1 + b as u64))
     };
-    run_jobs(pool, pieces, work);
+    run_jobs(pool, pieces.into_iter(), work);
     out
 }
 
@@ -664,20 +657,6 @@ impl SharedOut {
 unsafe impl Send for SharedOut {}
 // SAFETY: as above.
 unsafe impl Sync for SharedOut {}
-
-/// Runs `work` on every job, on `pool`'s threads if one is given.
-fn run_jobs<J: Send>(
-    pool: Option<(&rayon::ThreadPool, usize)>,
-    jobs: Vec<J>,
-    work: impl Fn(&mut (), J) + Sync,
-) {
-    match pool {
-        Some((pool, helpers)) if jobs.len() > 1 => {
-            parallel::for_each_job(pool, helpers, jobs.into_iter(), work)
-        }
-        _ => jobs.into_iter().for_each(|job| work(&mut (), job)),
-    }
-}
 
 /// Fisher-Yates over `values` from `stream` (word `i` picks the partner of
 /// position `i`).

@@ -18,8 +18,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-use crate::kernel::BLOCK;
-
 use crate::error::{Error, Result};
 
 /// The most threads a sampler may use.
@@ -84,16 +82,24 @@ pub(crate) fn pool(threads: usize) -> Result<Arc<ThreadPool>> {
     Ok(pool)
 }
 
-/// Runs `work(scratch, (index, block))` on every block of `BLOCK` outputs of
-/// `out`, on the calling thread and `helpers` jobs of `pool` (see
-/// [`for_each_job`]).
-pub(crate) fn for_each_block<S: Default>(
-    pool: &ThreadPool,
-    helpers: usize,
-    out: &mut [u32],
-    work: impl Fn(&mut S, (usize, &mut [u32])) + Sync,
+/// Runs `work(scratch, job)` on every job of `jobs`: with `pool`
+/// (`Some((pool, helpers))`) on the calling thread and `helpers` jobs of
+/// the pool (see [`for_each_job`]), without it on the calling thread alone,
+/// with one scratch.
+pub(crate) fn run_jobs<J: Send, S: Default>(
+    pool: Option<(&ThreadPool, usize)>,
+    jobs: impl Iterator<Item = J> + Send,
+    work: impl Fn(&mut S, J) + Sync,
 ) {
-    for_each_job(pool, helpers, out.chunks_mut(BLOCK).enumerate(), work)
+    match pool {
+        Some((pool, helpers)) => for_each_job(pool, helpers, jobs, work),
+        None => {
+            let mut scratch = S::default();
+            for job in jobs {
+                work(&mut scratch, job);
+            }
+        }
+    }
 }
 
 /// Runs `work(scratch, job)` on every job of `jobs`, on the calling thread
@@ -104,7 +110,7 @@ pub(crate) fn for_each_block<S: Default>(
 ///
 /// A panic in `work` propagates to the caller (after the other threads
 /// stop).
-pub(crate) fn for_each_job<J: Send, S: Default>(
+fn for_each_job<J: Send, S: Default>(
     pool: &ThreadPool,
     helpers: usize,
     jobs: impl Iterator<Item = J> + Send,

@@ -645,17 +645,12 @@ impl Sampler {
         let fill = |scratch: &mut Scratch, (block, chunk): (usize, &mut [u32])| {
             self.fill_call_block(users, k, call, block, chunk, scratch)
         };
-        match &self.pool {
-            Some(pool) if out.len() >= parallel::PARALLEL_MIN => {
-                parallel::for_each_block(pool, self.threads - 1, out, fill)
-            }
-            _ => {
-                let mut scratch = Scratch::default();
-                for job in out.chunks_mut(BLOCK).enumerate() {
-                    fill(&mut scratch, job);
-                }
-            }
-        }
+        let pool = self.pool().filter(|_| out.len() >= parallel::PARALLEL_MIN);
+        parallel::run_jobs(
+            pool.map(|p| (p, self.threads - 1)),
+            out.chunks_mut(BLOCK).enumerate(),
+            fill,
+        );
         Ok(())
     }
 
@@ -891,10 +886,8 @@ impl Sampler {
     /// test where it cannot clear the pair.
     #[inline(always)]
     fn is_positive(&self, u: u32, item: u32) -> bool {
-        match self.bitmaps.test(u) {
-            Test::Bits(bits) => exclusion::bit(bits, item),
-            _ => self.filter.may_contain(u, item) && self.is_positive_exact(u, item),
-        }
+        let bitmap = matches!(self.bitmaps.test(u), Test::Bits(_));
+        (bitmap || self.filter.may_contain(u, item)) && self.is_positive_exact(u, item)
     }
 
     /// Whether `item` is a positive of user `u`, by the user's exact test
