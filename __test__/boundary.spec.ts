@@ -169,11 +169,11 @@ describe('detached buffers', () => {
     ['NativeInteractions.fromCoo', () => native.NativeInteractions.fromCoo(detachedInt32(), detachedInt32())],
     ['NativeInteractions.fromCsr: indptr', () => native.NativeInteractions.fromCsr(detachedFloat64(), new Int32Array(0))],
     ['NativeSampler: weights', () => new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'weights', 0, detachedFloat64(8), 1n)],
-    ['negatives: users', () => new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n).negatives(detachedInt32(), 3)],
-    ['negativesInto: users and out', () => new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n).negativesInto(detachedInt32(), 3, detachedInt32())],
-    ['negativesInto: out only', () => new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n).negativesInto(Int32Array.of(0), 2, detachedInt32())],
-    ['pairwiseInto: every output', () => new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n).pairwiseInto(Int32Array.of(0), Int32Array.of(1), 1, detachedInt32(), detachedInt32(), detachedInt32())],
-    ['pointwiseInto: labels', () => new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n).pointwiseInto(Int32Array.of(0), Int32Array.of(1), 1, new Int32Array(2), new Int32Array(2), detachedFloat32())],
+    ['negatives: users', () => native.draw(new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n), detachedInt32(), null, 3, 'negatives')],
+    ['negativesInto: users and out', () => native.negativesInto(new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n), detachedInt32(), 3, detachedInt32())],
+    ['negativesInto: out only', () => native.negativesInto(new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n), Int32Array.of(0), 2, detachedInt32())],
+    ['pairwiseInto: every output', () => native.batchInto(new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n), Int32Array.of(0), Int32Array.of(1), 1, detachedInt32(), detachedInt32(), detachedInt32())],
+    ['pointwiseInto: labels', () => native.batchInto(new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n), Int32Array.of(0), Int32Array.of(1), 1, new Int32Array(2), new Int32Array(2), detachedFloat32())],
     ['logProbabilitiesInto: both', () => new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n).logProbabilitiesInto(detachedInt32(), detachedFloat32())],
   ]
   it.each(nativeDetachedCases)('native %s: no crash; empty result or a clear error', (_, call) => {
@@ -187,9 +187,9 @@ describe('detached buffers', () => {
     }
   })
 
-  it('native negativesAsync with a detached users array resolves to an empty result', async () => {
+  it('native drawAsync with a detached users array resolves to an empty result', async () => {
     const s2 = new native.NativeSampler(native.NativeInteractions.fromCoo(COO_USERS, COO_ITEMS, 4, 8), 'uniform', 0, undefined, 1n)
-    expect(await s2.negativesAsync(detachedInt32(), 3)).toEqual(new Int32Array(0))
+    expect(await native.drawAsync(s2, detachedInt32(), null, 3, 'negatives')).toEqual(new Int32Array(0))
   })
 })
 
@@ -295,10 +295,10 @@ describe('huge k', () => {
   const hugeKCases: [string, () => unknown, typeof RangeError | null, RegExp][] = [
     ['negatives: k = 2**31 - 1 with two users', () => s.negatives(Int32Array.of(0, 1), 2 ** 31 - 1), RangeError, /^k must be at most 1073741823 for 2 users/],
     ['negatives: k = 2**31 - 1 with no users (an empty result)', () => s.negatives(new Int32Array(0), 2 ** 31 - 1), null, /.*/],
-    ['negatives: k = 2**31', () => s.negatives(Int32Array.of(0), 2 ** 31), RangeError, /^k must be an integer in \[1, 2147483647\], got 2147483648$/],
-    ['negatives: k = Number.MAX_SAFE_INTEGER', () => s.negatives(Int32Array.of(0), Number.MAX_SAFE_INTEGER), RangeError, /^k must be an integer .*got 9007199254740991$/],
-    ['negatives: k = Number.MAX_VALUE', () => s.negatives(Int32Array.of(0), Number.MAX_VALUE), RangeError, /^k must be an integer .*got 1\.7976931348623157e\+308$/],
-    ['negatives: k = 2**53 + 2 (an integer double)', () => s.negatives(Int32Array.of(0), 2 ** 53 + 2), RangeError, /^k must be an integer/],
+    ['negatives: k = 2**31', () => s.negatives(Int32Array.of(0), 2 ** 31), RangeError, /^k must be at most 2147483647 for 1 users .*got 2147483648$/],
+    ['negatives: k = Number.MAX_SAFE_INTEGER', () => s.negatives(Int32Array.of(0), Number.MAX_SAFE_INTEGER), RangeError, /^k must be at most 2147483647 for 1 users .*got 9007199254740991$/],
+    ['negatives: k = Number.MAX_VALUE', () => s.negatives(Int32Array.of(0), Number.MAX_VALUE), RangeError, /^k must be a non-negative safe integer, got 1\.7976931348623157e\+308$/],
+    ['negatives: k = 2**53 + 2 (an integer double)', () => s.negatives(Int32Array.of(0), 2 ** 53 + 2), RangeError, /^k must be a non-negative safe integer, got 9007199254740994$/],
     ['negativesInto: k = 2**31 - 1 into a 4-element out', () => s.negativesInto(Int32Array.of(0), 2 ** 31 - 1, new Int32Array(4)), RangeError, /^out\.length is 4, expected 2147483647/],
     ['pairwise: k = 2**31 - 1 with one positive and a 1-element items', () => s.pairwise(Int32Array.of(0, 1), Int32Array.of(1), 2 ** 31 - 1), RangeError, /^k must be at most|^items\.length/],
     ['pointwise: k = 2**31 - 1 with one positive (1 + k rows overflow)', () => s.pointwise(Int32Array.of(0), Int32Array.of(1), 2 ** 31 - 1), RangeError, /^k must be at most 2147483646 for 1 users/],

@@ -64,25 +64,20 @@ export declare class NativeEpoch {
   /** Rows of batches `first .. first + count`. */
   rows(first: number, count: number): number
   /**
-   * Fills batches `first .. first + count` of a pairwise epoch into
-   * caller buffers of `rows(first, count)` elements each.
+   * Fills batches `first .. first + count` into the caller's arrays of
+   * `rows(first, count)` elements each: users, positives (pairwise) or
+   * items (pointwise), and the negatives (an `Int32Array`, pairwise) or
+   * labels (a `Float32Array`, pointwise).
    */
-  pairwiseInto(first: number, count: number, users: Int32Array, positives: Int32Array, negatives: Int32Array): void
-  /**
-   * Fills batches `first .. first + count` of a pointwise epoch into
-   * caller buffers of `rows(first, count)` elements each.
-   */
-  pointwiseInto(first: number, count: number, users: Int32Array, items: Int32Array, labels: Float32Array): void
+  batchInto(first: number, count: number, users: Int32Array, items: Int32Array, last: Int32Array | Float32Array): void
   /**
    * Ends the epoch: its order goes back to the sampler for the next
    * epoch to reuse (once no pending `...Async` call holds it). Later
    * calls throw.
    */
   close(): void
-  /** Batch `batch` of a pairwise epoch, computed off the JavaScript thread. */
-  pairwiseAsync(batch: number): Promise<PairwiseBatch>
-  /** Batch `batch` of a pointwise epoch, computed off the JavaScript thread. */
-  pointwiseAsync(batch: number): Promise<PointwiseBatch>
+  /** Batch `batch`, computed off the JavaScript thread. */
+  batchAsync(batch: number): Promise<PairwiseBatch | PointwiseBatch>
 }
 export type JsEpoch = NativeEpoch
 
@@ -151,30 +146,12 @@ export declare class NativeSampler {
   hasNegative(user: number): boolean
   /** Whether `user`'s negatives come from the complement method. */
   usesComplement(user: number): boolean
-  /** `k` negatives per user, fresh. */
-  negatives(users: Int32Array, k: number): Int32Array
   /**
    * A handle to this sampler for the direct `negativesInto` entry
    * (`fastEntry()`, see `fast_call.rs`); it keeps the sampler alive while
    * it is referenced.
    */
   fastHandle(): ExternalObject<'NegsampleSampler'>
-  /** `k` negatives per user, into `out`. */
-  negativesInto(users: Int32Array, k: number, out: Int32Array): void
-  /** `k` negatives per user, computed off the JavaScript thread. */
-  negativesAsync(users: Int32Array, k: number): Promise<Int32Array>
-  /** A pairwise batch (`users.length * k` rows), fresh. */
-  pairwise(users: Int32Array, items: Int32Array, k: number): PairwiseBatch
-  /** A pairwise batch into caller buffers of `users.length * k` rows. */
-  pairwiseInto(users: Int32Array, items: Int32Array, k: number, outUsers: Int32Array, outPositives: Int32Array, outNegatives: Int32Array): void
-  /** A pairwise batch computed off the JavaScript thread. */
-  pairwiseAsync(users: Int32Array, items: Int32Array, k: number): Promise<PairwiseBatch>
-  /** A pointwise batch (`users.length * (1 + k)` rows), fresh. */
-  pointwise(users: Int32Array, items: Int32Array, k: number): PointwiseBatch
-  /** A pointwise batch into caller buffers of `users.length * (1 + k)` rows. */
-  pointwiseInto(users: Int32Array, items: Int32Array, k: number, outUsers: Int32Array, outItems: Int32Array, outLabels: Float32Array): void
-  /** A pointwise batch computed off the JavaScript thread. */
-  pointwiseAsync(users: Int32Array, items: Int32Array, k: number): Promise<PointwiseBatch>
   /** The natural log of the proposal probability of each item, into `out`. */
   logProbabilitiesInto(items: Int32Array, out: Float32Array): void
   /** Every training positive once, shuffled (one call number). */
@@ -192,12 +169,6 @@ export declare class NativeShard {
   get calls(): number
   /** The shard's positives `start .. start + count` of epoch `epoch`. */
   positives(epoch: number, start: number, count: number): Positives
-  /** `k` negatives per user, from this shard's streams. */
-  negatives(users: Int32Array, k: number): Int32Array
-  /** A pairwise batch from this shard's streams. */
-  pairwise(users: Int32Array, items: Int32Array, k: number): PairwiseBatch
-  /** A pointwise batch from this shard's streams. */
-  pointwise(users: Int32Array, items: Int32Array, k: number): PointwiseBatch
 }
 export type JsShard = NativeShard
 
@@ -228,10 +199,26 @@ export declare function __panicForTests(message: string): void
 export declare function accidentalHitsInto(interactions: JsInteractions, users: Int32Array, candidates: Int32Array, positives: Int32Array | undefined | null, out: Float32Array, parallel?: boolean | undefined | null): void
 
 /**
+ * A batch into the caller's arrays: the last one is the negatives
+ * (`Int32Array`: a pairwise batch) or the labels (`Float32Array`: a
+ * pointwise batch).
+ */
+export declare function batchInto(source: NativeSampler | NativeShard, users: Int32Array, items: Int32Array, k: number, outUsers: Int32Array, outItems: Int32Array, outLast: Int32Array | Float32Array): void
+
+/**
  * The dot-product path this CPU uses for scores (`"avx512"`, `"avx2"`,
  * `"neon"` or `"scalar"`); every path gives the same bits.
  */
 export declare function dotPath(): string
+
+/**
+ * A draw call into fresh arrays: `shape` is `"negatives"` (`items`
+ * unused), `"pairwise"` or `"pointwise"`.
+ */
+export declare function draw(source: NativeSampler | NativeShard, users: Int32Array, items: Int32Array | null, k: number, shape: 'negatives' | 'pairwise' | 'pointwise'): Int32Array | PairwiseBatch | PointwiseBatch
+
+/** As `draw`, computed off the JavaScript thread. */
+export declare function drawAsync(source: NativeSampler | NativeShard, users: Int32Array, items: Int32Array | null, k: number, shape: 'negatives' | 'pairwise' | 'pointwise'): Promise<Int32Array | PairwiseBatch | PointwiseBatch>
 
 /**
  * The direct entry `(handle, users, k, out) => undefined`: `k` negatives
@@ -444,6 +431,9 @@ export interface NativeSyntheticOptions {
   /** Seed. */
   seed: bigint
 }
+
+/** `k` negatives per user into `out`. */
+export declare function negativesInto(source: NativeSampler | NativeShard, users: Int32Array, k: number, out: Int32Array): void
 
 /** Opens a file written by `save`, memory-mapped. */
 export declare function openDataset(path: string, verify: boolean): NativeDataset

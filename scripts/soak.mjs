@@ -366,7 +366,7 @@ const seed = 99n
 const nativeMatrix = native.NativeInteractions.fromCoo(Int32Array.from(cooUsers), Int32Array.from(cooItems), NUM_USERS, NUM_ITEMS)
 const keepAliveReference = new native.NativeSampler(nativeMatrix, 'popularity', 0.75, undefined, seed)
 const JOB_K = 100
-const keepAliveExpected = Array.from({ length: JOBS }, () => keepAliveReference.negatives(jobUsers, JOB_K))
+const keepAliveExpected = Array.from({ length: JOBS }, () => native.draw(keepAliveReference, jobUsers, null, JOB_K, 'negatives'))
 let collected = false
 let pendingAtCollection = -1
 let settled = 0
@@ -380,7 +380,7 @@ function startJobs() {
   const s = new native.NativeSampler(nativeMatrix, 'popularity', 0.75, undefined, seed)
   weak = new WeakRef(s)
   const started = []
-  for (let j = 0; j < JOBS; j++) started.push(s.negativesAsync(jobUsers, JOB_K))
+  for (let j = 0; j < JOBS; j++) started.push(native.drawAsync(s, jobUsers, null, JOB_K, 'negatives'))
   return started.map(track)
 }
 const jobs = startJobs()

@@ -152,11 +152,11 @@ function fillRun(
     const items = new Int32Array(buffer, rows * 4, rows)
     if (shape === 'pairwise') {
       const negatives = new Int32Array(buffer, rows * 8, rows)
-      epoch.pairwiseInto(first, count, users, items, negatives)
+      epoch.batchInto(first, count, users, items, negatives)
       return [users, items, negatives]
     }
     const labels = new Float32Array(buffer, rows * 8, rows)
-    epoch.pointwiseInto(first, count, users, items, labels)
+    epoch.batchInto(first, count, users, items, labels)
     return [users, items, labels]
   })
 }

@@ -106,11 +106,11 @@ export function epochAsync<B>(sampler: Sampler, options: AsyncEpochOptions<B>): 
     close = () => pass.close()
     produce = async (b) => {
       if (shape === 'pairwise') {
-        const batch: PairwiseBatch = await nativeAsync(() => pass.pairwiseAsync(b))
+        const batch = (await nativeAsync(() => pass.batchAsync(b))) as PairwiseBatch
         if (logProbs) batch.negativeLogProbs = sampler.logProbabilities(batch.negatives)
         return batch as B
       }
-      const batch: PointwiseBatch = await nativeAsync(() => pass.pointwiseAsync(b))
+      const batch = (await nativeAsync(() => pass.batchAsync(b))) as PointwiseBatch
       if (logProbs) batch.logProbs = sampler.logProbabilities(batch.items)
       return batch as B
     }

@@ -1,5 +1,13 @@
 import { webcrypto } from 'node:crypto'
-import { fastEntry, NativeEpoch, NativeSampler, type ExternalObject } from '../native/index.js'
+import {
+  batchInto,
+  draw,
+  drawAsync,
+  fastEntry,
+  NativeEpoch,
+  NativeSampler,
+  type ExternalObject,
+} from '../native/index.js'
 import {
   describe,
   expectDisjoint,
@@ -142,8 +150,10 @@ function proposalOf(options: SamplerOptions): { name: ProposalName; alpha: numbe
   return { name, alpha: alpha ?? 0.75 }
 }
 
-function negativesPerPositive(k: unknown): number {
-  return expectInteger('k', k, 1, MAX_K)
+/** `k` as a number (the engine checks its range). */
+export function negativesPerPositive(k: unknown): number {
+  if (typeof k !== 'number') throw new TypeError(`k must be a number, got ${describe(k)}`)
+  return k
 }
 
 /**
@@ -244,7 +254,7 @@ export class Sampler {
   negatives(users: Int32Array, k: number): Int32Array {
     expectInt32Array('users', users)
     const count = negativesPerPositive(k)
-    return native(() => this.#native.negatives(users, count))
+    return native(() => draw(this.#native, users, null, count, 'negatives')) as Int32Array
   }
 
   /**
@@ -263,7 +273,7 @@ export class Sampler {
   async negativesAsync(users: Int32Array, k: number): Promise<Int32Array> {
     expectInt32Array('users', users)
     const count = negativesPerPositive(k)
-    return nativeAsync(() => this.#native.negativesAsync(users, count))
+    return (await nativeAsync(() => drawAsync(this.#native, users, null, count, 'negatives'))) as Int32Array
   }
 
   /**
@@ -277,7 +287,7 @@ export class Sampler {
   pairwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PairwiseBatch {
     this.#checkBatch(users, items, options)
     const count = negativesPerPositive(k)
-    const batch: PairwiseBatch = native(() => this.#native.pairwise(users, items, count))
+    const batch = native(() => draw(this.#native, users, items, count, 'pairwise')) as PairwiseBatch
     if (options.logProbs) batch.negativeLogProbs = this.logProbabilities(batch.negatives)
     return batch
   }
@@ -302,7 +312,7 @@ export class Sampler {
         'out.negatives': out.negatives,
       })
     }
-    native(() => this.#native.pairwiseInto(users, items, count, out.users, out.positives, out.negatives))
+    native(() => batchInto(this.#native, users, items, count, out.users, out.positives, out.negatives))
     if (logProbs !== undefined) native(() => this.#native.logProbabilitiesInto(out.negatives, logProbs))
     return out
   }
@@ -311,7 +321,7 @@ export class Sampler {
   async pairwiseAsync(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): Promise<PairwiseBatch> {
     this.#checkBatch(users, items, options)
     const count = negativesPerPositive(k)
-    const batch: PairwiseBatch = await nativeAsync(() => this.#native.pairwiseAsync(users, items, count))
+    const batch = (await nativeAsync(() => drawAsync(this.#native, users, items, count, 'pairwise'))) as PairwiseBatch
     if (options.logProbs) batch.negativeLogProbs = this.logProbabilities(batch.negatives)
     return batch
   }
@@ -325,7 +335,7 @@ export class Sampler {
   pointwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PointwiseBatch {
     this.#checkBatch(users, items, options)
     const count = negativesPerPositive(k)
-    const batch: PointwiseBatch = native(() => this.#native.pointwise(users, items, count))
+    const batch = native(() => draw(this.#native, users, items, count, 'pointwise')) as PointwiseBatch
     if (options.logProbs) batch.logProbs = this.logProbabilities(batch.items)
     return batch
   }
@@ -350,7 +360,7 @@ export class Sampler {
         'out.labels': out.labels,
       })
     }
-    native(() => this.#native.pointwiseInto(users, items, count, out.users, out.items, out.labels))
+    native(() => batchInto(this.#native, users, items, count, out.users, out.items, out.labels))
     if (logProbs !== undefined) native(() => this.#native.logProbabilitiesInto(out.items, logProbs))
     return out
   }
@@ -359,7 +369,7 @@ export class Sampler {
   async pointwiseAsync(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): Promise<PointwiseBatch> {
     this.#checkBatch(users, items, options)
     const count = negativesPerPositive(k)
-    const batch: PointwiseBatch = await nativeAsync(() => this.#native.pointwiseAsync(users, items, count))
+    const batch = (await nativeAsync(() => drawAsync(this.#native, users, items, count, 'pointwise'))) as PointwiseBatch
     if (options.logProbs) batch.logProbs = this.logProbabilities(batch.items)
     return batch
   }

@@ -1,7 +1,7 @@
-import { NativeEpoch, NativeShard } from '../native/index.js'
+import { draw, NativeEpoch, NativeShard } from '../native/index.js'
 import { describe, expectInt32Array, expectInteger, expectOptions, native } from './errors'
 import { epochPlan, nativeEpochBatches, type EpochShape } from './epoch'
-import { Sampler, nativeSampler } from './sampler'
+import { Sampler, nativeSampler, negativesPerPositive } from './sampler'
 import type { BatchOptions, PairwiseBatch, PointwiseBatch } from './sampler'
 
 /** Which shard: `rank` in `[0, worldSize)`. */
@@ -120,8 +120,8 @@ export class Shard {
   /** `k` negatives per user from this shard's streams (as {@link Sampler.negatives}). */
   negatives(users: Int32Array, k: number): Int32Array {
     expectInt32Array('users', users)
-    const count = expectInteger('k', k, 1, 2 ** 31 - 1)
-    return native(() => this.#native.negatives(users, count))
+    const count = negativesPerPositive(k)
+    return native(() => draw(this.#native, users, null, count, 'negatives')) as Int32Array
   }
 
   /** A pairwise batch from this shard's streams (as {@link Sampler.pairwise}). */
@@ -129,8 +129,8 @@ export class Shard {
     expectInt32Array('users', users)
     expectInt32Array('items', items)
     expectOptions('options', options)
-    const count = expectInteger('k', k, 1, 2 ** 31 - 1)
-    const batch: PairwiseBatch = native(() => this.#native.pairwise(users, items, count))
+    const count = negativesPerPositive(k)
+    const batch = native(() => draw(this.#native, users, items, count, 'pairwise')) as PairwiseBatch
     if (options.logProbs) batch.negativeLogProbs = this.sampler.logProbabilities(batch.negatives)
     return batch
   }
@@ -140,8 +140,8 @@ export class Shard {
     expectInt32Array('users', users)
     expectInt32Array('items', items)
     expectOptions('options', options)
-    const count = expectInteger('k', k, 1, 2 ** 31 - 1)
-    const batch: PointwiseBatch = native(() => this.#native.pointwise(users, items, count))
+    const count = negativesPerPositive(k)
+    const batch = native(() => draw(this.#native, users, items, count, 'pointwise')) as PointwiseBatch
     if (options.logProbs) batch.logProbs = this.sampler.logProbabilities(batch.items)
     return batch
   }

@@ -775,8 +775,8 @@ fn stored_dataset(input: &mut Input<'_>) -> (Dataset, Vec<(ProposalKey, AliasTab
     let ni = 1 + input.below(24);
     let (mut us, mut is) = (Vec::new(), Vec::new());
     for _ in 0..input.below(80) {
-        us.push(input.below(nu.max(1)) as i32);
-        is.push(input.below(ni) as i32);
+        us.push(input.below(nu.max(1)) as u32);
+        is.push(input.below(ni) as u32);
     }
     if nu == 0 {
         us.clear();

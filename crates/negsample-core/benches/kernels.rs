@@ -131,7 +131,7 @@ fn alias(c: &mut Criterion) {
 
 /// MovieLens-1M training positives (adjacency lines `user item item ...`),
 /// items counted over train, valid and test; `None` if absent.
-fn ml_1m() -> Option<(Vec<i32>, Vec<i32>, usize)> {
+fn ml_1m() -> Option<(Vec<u32>, Vec<u32>, usize)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ml-1m");
     let train = std::fs::read_to_string(dir.join("train.txt")).ok()?;
     let (mut users, mut items) = (Vec::new(), Vec::new());
@@ -145,7 +145,7 @@ fn ml_1m() -> Option<(Vec<i32>, Vec<i32>, usize)> {
         (*f, text)
     }) {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let mut ids = line.split_whitespace().map(|x| x.parse::<i32>().unwrap());
+            let mut ids = line.split_whitespace().map(|x| x.parse::<u32>().unwrap());
             let u = ids.next().unwrap();
             for i in ids {
                 num_items = num_items.max(i as usize + 1);
@@ -166,7 +166,7 @@ fn exclusion(c: &mut Criterion) {
     };
     let m = Arc::new(Interactions::from_coo(&users, &items, None, Some(num_items)).unwrap());
     // The users of every positive, shuffled (an epoch's order).
-    let mut batch: Vec<u32> = users.iter().map(|&u| u as u32).collect();
+    let mut batch: Vec<u32> = users.to_vec();
     let perm = permutation(batch.len());
     batch = perm.iter().map(|&j| batch[j]).collect();
     let k = 4;

@@ -79,8 +79,8 @@ fn dataset() -> (Interactions, Vec<f32>, Vec<f32>) {
                     hi = mid;
                 }
             }
-            users.push(u as i32);
-            items.push(lo as i32);
+            users.push(u as u32);
+            items.push(lo as u32);
         }
     }
     let m = Interactions::from_coo(&users, &items, Some(NUM_USERS), Some(NUM_ITEMS)).unwrap();
@@ -168,7 +168,7 @@ fn main() {
         users.sort_unstable();
     }
     let users = &users[..];
-    let positives: Vec<i32> = positives[..BATCH].iter().map(|&p| p as i32).collect();
+    let positives: Vec<u32> = positives[..BATCH].to_vec();
     // HUGE=1: the item matrix in transparent huge pages (2 MiB), 16 bytes
     // past a page start as in a typed array's backing store.
     let ie: &[f32] = if std::env::var("HUGE").is_ok() {

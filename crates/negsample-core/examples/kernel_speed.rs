@@ -113,11 +113,11 @@ fn main() {
         let mut us = Vec::with_capacity(nnz);
         let mut is = Vec::with_capacity(nnz);
         for _ in 0..nnz {
-            us.push((next() % nu as u64) as i32);
-            is.push((next() % ni as u64) as i32);
+            us.push((next() % nu as u64) as u32);
+            is.push((next() % ni as u64) as u32);
         }
         let m = Arc::new(Interactions::from_coo(&us, &is, Some(nu), Some(ni)).unwrap());
-        let users: Vec<u32> = us[..1_000_000].iter().map(|&u| u as u32).collect();
+        let users: Vec<u32> = us[..1_000_000].to_vec();
         drop(us);
         drop(is);
         let s = Sampler::new(m.clone(), &Proposal::Uniform, 3)
@@ -175,7 +175,7 @@ fn main() {
     let text = std::fs::read_to_string("/work/shared/data/ml-1m/train.txt").unwrap();
     let (mut us, mut is) = (vec![], vec![]);
     for line in text.lines() {
-        let mut it = line.split(' ').map(|x| x.parse::<i32>().unwrap());
+        let mut it = line.split(' ').map(|x| x.parse::<u32>().unwrap());
         let u = it.next().unwrap();
         for i in it {
             us.push(u);
@@ -184,7 +184,7 @@ fn main() {
     }
     let m = Arc::new(Interactions::from_coo(&us, &is, None, Some(3628 + 1)).unwrap());
     // shuffled users of the positives
-    let mut users: Vec<u32> = us.iter().map(|&u| u as u32).collect();
+    let mut users: Vec<u32> = us.to_vec();
     let mut x = 12345u64;
     for i in (1..users.len()).rev() {
         x = x

@@ -114,7 +114,7 @@ impl Sampler {
     pub fn pairwise_into(
         &self,
         users: &[u32],
-        items: &[i32],
+        items: &[u32],
         k: usize,
         call: u64,
         out: PairwiseOut<'_>,
@@ -124,7 +124,7 @@ impl Sampler {
             ("out.positives", out.positives.len()),
             ("out.negatives", out.negatives.len()),
         ];
-        let items = self.check_request(users, Some(items), k, k, &outputs)?;
+        self.check_request(users, Some(("items", items)), k, k, &outputs)?;
         self.negatives_into(users, k, call, out.negatives)?;
         repeat_each_into(users, k, out.users);
         repeat_each_into(items, k, out.positives);
@@ -135,7 +135,7 @@ impl Sampler {
     pub fn pairwise(
         &self,
         users: &[u32],
-        items: &[i32],
+        items: &[u32],
         k: usize,
         call: u64,
     ) -> Result<PairwiseBatch> {
@@ -154,7 +154,7 @@ impl Sampler {
     pub fn pointwise_into(
         &self,
         users: &[u32],
-        items: &[i32],
+        items: &[u32],
         k: usize,
         call: u64,
         out: PointwiseOut<'_>,
@@ -165,7 +165,7 @@ impl Sampler {
             ("out.items", out.items.len()),
             ("out.labels", out.labels.len()),
         ];
-        let items = self.check_request(users, Some(items), k, per_positive, &outputs)?;
+        self.check_request(users, Some(("items", items)), k, per_positive, &outputs)?;
         // Negatives go straight into their rows: draw them into the tail of
         // `out.items`, then move each positive's group left into its row,
         // front to back (a group's destination never reaches a later group's
@@ -180,7 +180,7 @@ impl Sampler {
     pub fn pointwise(
         &self,
         users: &[u32],
-        items: &[i32],
+        items: &[u32],
         k: usize,
         call: u64,
     ) -> Result<PointwiseBatch> {

@@ -38,8 +38,8 @@ impl Interactions {
     /// O(nnz + sum of r log r) over rows of length r: a counting sort by user,
     /// then a sort of each row. Peak memory: the output plus 8 bytes per user.
     pub fn from_coo(
-        users: &[i32],
-        items: &[i32],
+        users: &[u32],
+        items: &[u32],
         num_users: Option<usize>,
         num_items: Option<usize>,
     ) -> Result<Self> {
@@ -52,8 +52,8 @@ impl Interactions {
         }
         let num_users = resolve_count("numUsers", num_users, users)?;
         let num_items = resolve_count("numItems", num_items, items)?;
-        let users = check_ids("users", users, num_users as u64)?;
-        let items = check_ids("items", items, num_items as u64)?;
+        check_ids("users", users, num_users as u64)?;
+        check_ids("items", items, num_items as u64)?;
 
         // Counting sort by user: starts[u] .. starts[u + 1] is row u.
         let mut starts = vec![0u64; num_users + 1];
@@ -84,7 +84,7 @@ impl Interactions {
     /// - [`Error::IdOutOfRange`]: an item id is negative or not below
     ///   `num_items`.
     /// - [`Error::OutOfRange`]: a count exceeds [`MAX_IDS`].
-    pub fn from_csr(indptr: &[i64], indices: &[i32], num_items: Option<usize>) -> Result<Self> {
+    pub fn from_csr(indptr: &[u64], indices: &[u32], num_items: Option<usize>) -> Result<Self> {
         let Some((&first, _)) = indptr.split_first() else {
             return Err(Error::InvalidIndptr {
                 index: 0,
@@ -95,7 +95,7 @@ impl Interactions {
         if first != 0 {
             return Err(Error::InvalidIndptr {
                 index: 0,
-                value: first,
+                value: first as i64,
                 expected: "0".into(),
             });
         }
@@ -103,28 +103,27 @@ impl Interactions {
             if pair[1] < pair[0] {
                 return Err(Error::InvalidIndptr {
                     index: index + 1,
-                    value: pair[1],
+                    value: pair[1] as i64,
                     expected: format!("a value >= indptr[{index}] = {}", pair[0]),
                 });
             }
         }
         let last = indptr[indptr.len() - 1];
-        if last != indices.len() as i64 {
+        if last != indices.len() as u64 {
             return Err(Error::InvalidIndptr {
                 index: indptr.len() - 1,
-                value: last,
+                value: last as i64,
                 expected: format!("indices.length = {}", indices.len()),
             });
         }
         let num_users = indptr.len() - 1;
         check_count("numUsers", num_users)?;
         let num_items = resolve_count("numItems", num_items, indices)?;
-        let items = check_ids("indices", indices, num_items as u64)?;
-        let starts = indptr.iter().map(|&p| p as u64).collect();
+        check_ids("indices", indices, num_items as u64)?;
         Ok(Self::sorted_and_deduplicated(
             num_items,
-            starts,
-            items.to_vec(),
+            indptr.to_vec(),
+            indices.to_vec(),
         ))
     }
 
@@ -263,12 +262,15 @@ pub fn max_inferred_count(pairs: usize) -> usize {
     (1usize << 24).max(pairs.saturating_mul(64))
 }
 
-fn resolve_count(name: &'static str, given: Option<usize>, ids: &[i32]) -> Result<usize> {
+fn resolve_count(name: &'static str, given: Option<usize>, ids: &[u32]) -> Result<usize> {
+    // Ids above MAX_IDS can never be valid (a binding's negative ids land
+    // there); they do not count here, and the id check names them.
     let n = given.unwrap_or_else(|| {
         ids.iter()
             .copied()
+            .filter(|&i| i as usize <= MAX_IDS)
             .max()
-            .map_or(0, |m| m.max(-1) as i64 + 1) as usize
+            .map_or(0, |m| m as usize + 1)
     });
     check_count(name, n)?;
     if given.is_none() {
@@ -302,7 +304,7 @@ mod tests {
 
     #[test]
     fn a_huge_inferred_count_must_be_given_explicitly() {
-        let err = Interactions::from_coo(&[i32::MAX - 1], &[0], None, None).unwrap_err();
+        let err = Interactions::from_coo(&[i32::MAX as u32 - 1], &[0], None, None).unwrap_err();
         let message = err.to_string();
         assert!(
             message.starts_with("numUsers must be given explicitly"),
@@ -314,7 +316,7 @@ mod tests {
             .to_string()
             .starts_with("numItems must be given explicitly"));
         // At the limit, and with explicit counts, it is accepted.
-        let limit = max_inferred_count(1) as i32;
+        let limit = max_inferred_count(1) as u32;
         let m = Interactions::from_coo(&[0], &[limit - 1], None, None).unwrap();
         assert_eq!(m.num_items(), limit as usize);
         let m = Interactions::from_coo(&[0], &[1 << 25], None, Some(1 << 26)).unwrap();
@@ -355,8 +357,13 @@ mod tests {
                 bound: 3
             }
         );
-        let err = Interactions::from_coo(&[0, 1], &[1, -1], None, None).unwrap_err();
-        assert!(err.to_string().starts_with("items[1] = -1"));
+        // An id past every possible count (a binding's negative id) is
+        // named, not taken for a count.
+        let err = Interactions::from_coo(&[0, 1], &[1, u32::MAX], None, None).unwrap_err();
+        assert!(
+            err.to_string().starts_with("items[1] = 4294967295"),
+            "{err}"
+        );
         let m = Interactions::from_coo(&[], &[], None, None).unwrap();
         assert_eq!((m.num_users(), m.num_items(), m.nnz()), (0, 0, 0));
     }
@@ -369,7 +376,7 @@ mod tests {
             "items.length is 1, expected users.length (2)"
         );
         for (indptr, index) in [
-            (&[1i64, 2][..], 0),
+            (&[1u64, 2][..], 0),
             (&[0, 2, 1][..], 2),
             (&[0, 1, 1][..], 2),
         ] {

@@ -163,49 +163,29 @@ impl std::error::Error for Error {}
 /// The engine's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Converts ids given as `i32` (the JavaScript `Int32Array` element type) to
-/// `u32`, checking each against `bound`.
+/// Checks that every id in `ids` is below `bound`; `name` is the array's
+/// name as the caller knows it, for the message.
 ///
 /// # Errors
 /// [`Error::IdOutOfRange`] naming `name`, the first bad position and its value.
-pub fn check_ids<'a>(name: &'static str, ids: &'a [i32], bound: u64) -> Result<&'a [u32]> {
-    // One vectorised pass for the usual case: read as u32, a negative id is
-    // at least 2^31, so below min(bound, 2^31) the largest value decides.
-    // Only a request that fails it is searched for its first bad id.
-    let largest = ids.iter().map(|&v| v as u32).max().unwrap_or(0);
-    let all_in_range = ids.is_empty() || (largest as u64) < bound.min(1 << 31);
-    if !all_in_range {
-        if let Some((index, &value)) = ids
-            .iter()
-            .enumerate()
-            .find(|&(_, &v)| v < 0 || v as u64 >= bound)
-        {
-            return Err(Error::IdOutOfRange {
-                name,
-                index,
-                value: value as i64,
-                bound,
-            });
-        }
+pub fn check_ids(name: &'static str, ids: &[u32], bound: u64) -> Result<()> {
+    // One vectorised pass for the usual case (the largest id decides); only
+    // a request that fails it is searched for its first bad id.
+    let largest = ids.iter().copied().max().unwrap_or(0);
+    if ids.is_empty() || (largest as u64) < bound {
+        return Ok(());
     }
-    // SAFETY: i32 and u32 have the same size and alignment, and every value
-    // was just checked to be non-negative, so it reads as the same number.
-    Ok(unsafe { std::slice::from_raw_parts(ids.as_ptr().cast::<u32>(), ids.len()) })
-}
-
-/// Views a `u32` id buffer as `i32` for output into an `Int32Array`.
-///
-/// Ids in this engine are below `i32::MAX` (item and user counts are capped
-/// there), so the reinterpretation never changes a value.
-pub fn ids_as_i32_mut(ids: &mut [u32]) -> &mut [i32] {
-    // SAFETY: same size and alignment; every bit pattern is a valid i32.
-    unsafe { std::slice::from_raw_parts_mut(ids.as_mut_ptr().cast::<i32>(), ids.len()) }
-}
-
-/// Views an `i32` output buffer (an `Int32Array`) as `u32` ids to be written.
-pub fn i32_as_ids_mut(out: &mut [i32]) -> &mut [u32] {
-    // SAFETY: same size and alignment; every bit pattern is a valid u32.
-    unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u32>(), out.len()) }
+    let (index, &value) = ids
+        .iter()
+        .enumerate()
+        .find(|&(_, &v)| v as u64 >= bound)
+        .expect("an id at or above the bound exists");
+    Err(Error::IdOutOfRange {
+        name,
+        index,
+        value: value as i64,
+        bound,
+    })
 }
 
 #[cfg(test)]
@@ -214,13 +194,14 @@ mod tests {
 
     #[test]
     fn check_ids_names_first_bad_position() {
-        let err = check_ids("users", &[0, 3, -2, 9], 5).unwrap_err();
+        let err = check_ids("users", &[0, 3, 7, 9], 5).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "users[2] = -2 is out of range: ids must be in [0, 5)"
+            "users[2] = 7 is out of range: ids must be in [0, 5)"
         );
         let err = check_ids("items", &[0, 5], 5).unwrap_err();
         assert!(err.to_string().starts_with("items[1] = 5"));
-        assert_eq!(check_ids("items", &[0, 4], 5).unwrap(), &[0u32, 4]);
+        assert_eq!(check_ids("items", &[0, 4], 5), Ok(()));
+        assert_eq!(check_ids("items", &[], 0), Ok(()));
     }
 }

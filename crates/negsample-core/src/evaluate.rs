@@ -101,7 +101,7 @@ pub struct EvaluateInput<'a> {
     /// Held-out positives: at most as many users and items as `train`.
     pub test: &'a Interactions,
     /// Users to evaluate; `None` for every user with a held-out positive.
-    pub users: Option<&'a [i32]>,
+    pub users: Option<&'a [u32]>,
     /// `train.num_users() x dim` floats, row-major.
     pub user_embeddings: &'a [f32],
     /// `train.num_items() x dim` floats, row-major.
@@ -185,11 +185,10 @@ pub fn evaluate(input: &EvaluateInput<'_>) -> Result<Evaluation> {
 
     let has_test = |u: u32| (u as usize) < test.num_users() && !test.row(u).is_empty();
     let users: Vec<u32> = match users {
-        Some(ids) => check_ids("users", ids, num_users as u64)?
-            .iter()
-            .copied()
-            .filter(|&u| has_test(u))
-            .collect(),
+        Some(ids) => {
+            check_ids("users", ids, num_users as u64)?;
+            ids.iter().copied().filter(|&u| has_test(u)).collect()
+        }
         None => (0..num_users as u32).filter(|&u| has_test(u)).collect(),
     };
 

@@ -266,73 +266,44 @@ fn split<T>(buffer: Option<&mut [T]>, size: usize, chunks: usize) -> Vec<Option<
 }
 
 /// Checks a whole hard-negatives request before anything is drawn (and
-/// before a call number is taken). Returns the positives as `u32`.
+/// before a call number is taken).
 ///
-/// `outputs` names every per-row buffer with its length; `candidates` is the
-/// length of the candidates buffer, if any.
+/// `outputs` names every per-row buffer with its length; `candidates` names
+/// the candidates buffer with its length, if there is one.
 ///
 /// # Errors
 /// [`HardOptions::check`]'s errors, then [`Sampler::check_request`]'s
 /// (`positives` as long as `users` and in range, every output
 /// `users.length * rows` long, every user with a possible negative), and
 /// [`Error::LengthMismatch`] for the candidates buffer.
-pub fn check_request<'a>(
+pub fn check_request(
     sampler: &Sampler,
     users: &[u32],
-    positives: &'a [i32],
+    positives: &[u32],
     options: &HardOptions,
     outputs: &[(&'static str, usize)],
-    candidates: Option<usize>,
-) -> Result<&'a [u32]> {
+    candidates: Option<(&'static str, usize)>,
+) -> Result<()> {
     options.check()?;
     let (k, layout) = (options.negatives, options.layout);
-    let positives = sampler
-        .check_request(
-            users,
-            Some(positives),
-            k,
-            layout.rows_per_positive(k),
-            outputs,
-        )
-        .map_err(|e| rename(e, "items", "positives"))?;
-    if let Some(len) = candidates {
+    sampler.check_request(
+        users,
+        Some(("positives", positives)),
+        k,
+        layout.rows_per_positive(k),
+        outputs,
+    )?;
+    if let Some((name, len)) = candidates {
         let expected = users.len() as u128 * options.candidates as u128;
         if len as u128 != expected {
             return Err(Error::LengthMismatch {
-                name: "out.candidates",
+                name,
                 len,
                 expected: format!("{expected} (users.length * candidates)"),
             });
         }
     }
-    Ok(positives)
-}
-
-/// The sampler names the positives `items`; here they are `positives`.
-fn rename(error: Error, from: &'static str, to: &'static str) -> Error {
-    match error {
-        Error::LengthMismatch {
-            name,
-            len,
-            expected,
-        } if name == from => Error::LengthMismatch {
-            name: to,
-            len,
-            expected,
-        },
-        Error::IdOutOfRange {
-            name,
-            index,
-            value,
-            bound,
-        } if name == from => Error::IdOutOfRange {
-            name: to,
-            index,
-            value,
-            bound,
-        },
-        other => other,
-    }
+    Ok(())
 }
 
 /// Hard negatives for each positive `(users[j], positives[j])`, as call
@@ -348,7 +319,7 @@ fn rename(error: Error, from: &'static str, to: &'static str) -> Error {
 pub fn hard_negatives_into(
     sampler: &Sampler,
     users: &[u32],
-    positives: &[i32],
+    positives: &[u32],
     embeddings: &Embeddings<'_>,
     options: &HardOptions,
     call: u64,
@@ -370,13 +341,13 @@ pub fn hard_negatives_into(
             outputs.push((name, len));
         }
     }
-    let positives = check_request(
+    check_request(
         sampler,
         users,
         positives,
         options,
         &outputs,
-        out.candidates.as_ref().map(|b| b.len()),
+        out.candidates.as_ref().map(|b| ("out.candidates", b.len())),
     )?;
     if call > MAX_CALL {
         return Err(Error::OutOfRange {

@@ -490,6 +490,48 @@ impl Sampler {
         self.methods[u as usize] != Method::Impossible
     }
 
+    /// `user` as a user id of this sampler's matrix.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] naming `name` if `user` is not below
+    /// `num_users`.
+    pub fn user(&self, name: &'static str, user: u64) -> Result<u32> {
+        let n = self.interactions.num_users();
+        if user < n as u64 {
+            return Ok(user as u32);
+        }
+        Err(Error::OutOfRange {
+            name,
+            value: user.to_string(),
+            expected: match n {
+                0 => "a user id, but the matrix has no users".into(),
+                n => format!("an integer in [0, {}]", n - 1),
+            },
+        })
+    }
+
+    /// The natural log of the proposal probability of each of `items`, into
+    /// `out` (as [`Sampler::log_probabilities`]).
+    ///
+    /// # Errors
+    /// [`Error::IdOutOfRange`] naming `items`, or [`Error::LengthMismatch`]
+    /// naming `out`. Nothing is written unless both checks pass.
+    pub fn log_probabilities_into(&self, items: &[u32], out: &mut [f32]) -> Result<()> {
+        check_ids("items", items, self.interactions.num_items() as u64)?;
+        if out.len() != items.len() {
+            return Err(Error::LengthMismatch {
+                name: "out",
+                len: out.len(),
+                expected: format!("items.length ({})", items.len()),
+            });
+        }
+        let table = self.log_probabilities();
+        for (o, &i) in out.iter_mut().zip(items) {
+            *o = table[i as usize];
+        }
+        Ok(())
+    }
+
     /// Whether user `u`'s negatives come from the complement method.
     pub fn uses_complement(&self, u: u32) -> bool {
         self.methods[u as usize] == Method::Complement
@@ -579,34 +621,33 @@ impl Sampler {
     /// Checks a whole request before anything is drawn (and before a call
     /// number is taken): `k >= 1`; `users.len() * rows_per_positive` rows
     /// fit an output; `items` (the positives, if any) as long as `users`
-    /// with ids in range; every output as long as the rows; every user in
-    /// range with a possible negative. Returns the number of rows and the
-    /// items as `u32`.
+    /// with ids in range (`items` comes with the name the caller gives
+    /// it); every output as long as the rows; every user in range with a
+    /// possible negative.
     ///
     /// # Errors
     /// The first failing check, as [`Error::OutOfRange`] (`k`),
     /// [`Error::LengthMismatch`], [`Error::IdOutOfRange`] or
     /// [`Error::NoNegative`].
-    pub fn check_request<'a>(
+    pub fn check_request(
         &self,
         users: &[u32],
-        items: Option<&'a [i32]>,
+        items: Option<(&'static str, &[u32])>,
         k: usize,
         rows_per_positive: usize,
         outputs: &[(&'static str, usize)],
-    ) -> Result<&'a [u32]> {
+    ) -> Result<()> {
         let rows = Self::output_rows(users.len(), k, rows_per_positive)?;
-        let items = match items {
-            None => &[][..],
-            Some(items) if items.len() != users.len() => {
+        if let Some((name, items)) = items {
+            if items.len() != users.len() {
                 return Err(Error::LengthMismatch {
-                    name: "items",
+                    name,
                     len: items.len(),
                     expected: format!("users.length ({})", users.len()),
-                })
+                });
             }
-            Some(items) => check_ids("items", items, self.interactions.num_items() as u64)?,
-        };
+            check_ids(name, items, self.interactions.num_items() as u64)?;
+        }
         for &(name, len) in outputs {
             if len != rows {
                 return Err(Error::LengthMismatch {
@@ -616,8 +657,7 @@ impl Sampler {
                 });
             }
         }
-        self.check_users(users)?;
-        Ok(items)
+        self.check_users(users)
     }
 
     /// Draws `k` negatives for each of `users` into `out` (`users.len() * k`

@@ -171,6 +171,25 @@ impl Shard {
         Permutation::new(self.sampler.interactions().nnz() as u64, &stream)
     }
 
+    /// Checks that positions `start .. start + count` lie within the
+    /// shard (before a caller allocates `count` of anything).
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] naming `start`.
+    pub fn check_range(&self, start: usize, count: usize) -> Result<()> {
+        let len = self.len();
+        if start > len || count > len - start {
+            return Err(Error::OutOfRange {
+                name: "start",
+                value: start.to_string(),
+                expected: format!(
+                    "a range within the shard's {len} positives (asked for {count} from {start})"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Writes this shard's positives `start .. start + users.len()` of epoch
     /// `epoch`, in the shard's order, into `users` and `items`.
     ///
@@ -195,17 +214,7 @@ impl Shard {
                 expected: format!("users.length ({})", users.len()),
             });
         }
-        let len = self.len();
-        if start > len || users.len() > len - start {
-            return Err(Error::OutOfRange {
-                name: "start",
-                value: start.to_string(),
-                expected: format!(
-                    "a range within the shard's {len} positives (asked for {} from {start})",
-                    users.len()
-                ),
-            });
-        }
+        self.check_range(start, users.len())?;
         let perm = self.permutation(epoch);
         let m = self.sampler.interactions();
         let first = self.range().0 + start as u64;

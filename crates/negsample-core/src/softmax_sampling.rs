@@ -54,7 +54,7 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::csr::Interactions;
-use crate::error::{Error, Result};
+use crate::error::{check_ids, Error, Result};
 use crate::hard::unit;
 use crate::rng::{Domain, Stream};
 use crate::sampler::{Sampler, MAX_OUTPUT};
@@ -267,15 +267,124 @@ impl Fenwick {
 }
 
 /// Checks the ids and sizes of a mask request and returns `rows * columns`.
-fn mask_len(rows: usize, columns: usize, out: usize) -> Result<usize> {
-    let len = rows.checked_mul(columns).filter(|&l| l <= MAX_OUTPUT);
-    let Some(len) = len else {
-        return Err(Error::OutOfRange {
+/// A batch's shared candidates with what a sampled-softmax loss needs: ln Q
+/// and TensorFlow's expected counts of the candidates and of the batch's
+/// positives, and optionally the accidental-hit mask.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SampledSoftmax {
+    /// The `S` sampled candidates.
+    pub candidates: Vec<u32>,
+    /// ln q of each candidate.
+    pub candidate_log_q: Vec<f32>,
+    /// The expected count of each candidate ([`expected_count`]).
+    pub candidate_expected_counts: Vec<f32>,
+    /// ln q of each positive.
+    pub positive_log_q: Vec<f32>,
+    /// The expected count of each positive.
+    pub positive_expected_counts: Vec<f32>,
+    /// Draws made: `S` without `unique`, `>= S` with it.
+    pub num_tries: u64,
+    /// With users: the accidental-hit mask, rows x candidates
+    /// ([`accidental_hits_into`] with the positives).
+    pub hits: Option<Vec<f32>>,
+}
+
+/// Checks a sampled-softmax request before a call number is taken:
+/// `positives` in range, [`check_candidates`], and with `users` (for the
+/// hit mask) one user per positive, in range, and a mask that fits an
+/// output.
+///
+/// # Errors
+/// The first failing check: [`Error::IdOutOfRange`], [`Error::OutOfRange`]
+/// or [`Error::LengthMismatch`].
+pub fn check_sampled_softmax(
+    sampler: &Sampler,
+    positives: &[u32],
+    num_sampled: usize,
+    unique: bool,
+    users: Option<&[u32]>,
+) -> Result<()> {
+    let interactions = sampler.interactions();
+    check_ids("positives", positives, interactions.num_items() as u64)?;
+    check_candidates(sampler, num_sampled, unique)?;
+    if let Some(users) = users {
+        if users.len() != positives.len() {
+            return Err(Error::LengthMismatch {
+                name: "users",
+                len: users.len(),
+                expected: format!("positives.length ({})", positives.len()),
+            });
+        }
+        mask_entries(users.len(), num_sampled)?;
+        check_ids("users", users, interactions.num_users() as u64)?;
+    }
+    Ok(())
+}
+
+/// Draws a batch's shared candidates as call number `call` and computes
+/// their corrections and those of `positives`; with `users`, the
+/// accidental-hit mask too (rows spread over the pool when `parallel`).
+///
+/// # Errors
+/// As [`check_sampled_softmax`].
+pub fn sampled_softmax(
+    sampler: &Sampler,
+    positives: &[u32],
+    num_sampled: usize,
+    unique: bool,
+    users: Option<&[u32]>,
+    call: u64,
+    parallel: bool,
+) -> Result<SampledSoftmax> {
+    check_sampled_softmax(sampler, positives, num_sampled, unique, users)?;
+    let drawn = sample_candidates(sampler, num_sampled, unique, call)?;
+    let log_q = sampler.log_probabilities();
+    let count =
+        |i: u32| expected_count(sampler.probability(i), num_sampled, drawn.num_tries) as f32;
+    let hits = match users {
+        None => None,
+        Some(users) => {
+            let mut mask = vec![0f32; users.len() * drawn.items.len()];
+            accidental_hits_into(
+                sampler.interactions(),
+                users,
+                Some(positives),
+                &drawn.items,
+                parallel,
+                &mut mask,
+            )?;
+            Some(mask)
+        }
+    };
+    Ok(SampledSoftmax {
+        candidate_log_q: drawn.items.iter().map(|&i| log_q[i as usize]).collect(),
+        candidate_expected_counts: drawn.items.iter().map(|&i| count(i)).collect(),
+        positive_log_q: positives.iter().map(|&i| log_q[i as usize]).collect(),
+        positive_expected_counts: positives.iter().map(|&i| count(i)).collect(),
+        num_tries: drawn.num_tries,
+        candidates: drawn.items,
+        hits,
+    })
+}
+
+/// The number of entries of a mask of `rows` by `columns`, checked to fit
+/// an output.
+///
+/// # Errors
+/// [`Error::OutOfRange`] if the mask is larger than an output can be.
+pub fn mask_entries(rows: usize, columns: usize) -> Result<usize> {
+    match rows.checked_mul(columns).filter(|&l| l <= MAX_OUTPUT) {
+        Some(len) => Ok(len),
+        None => Err(Error::OutOfRange {
             name: "rows * candidates",
             value: format!("{rows} * {columns}"),
             expected: format!("at most {MAX_OUTPUT} mask entries"),
-        });
-    };
+        }),
+    }
+}
+
+fn mask_len(rows: usize, columns: usize, out: usize) -> Result<usize> {
+    let len = mask_entries(rows, columns)?;
     if out != len {
         return Err(Error::LengthMismatch {
             name: "out",
@@ -291,10 +400,8 @@ fn mask_len(rows: usize, columns: usize, out: usize) -> Result<usize> {
 /// `candidates[s]` is a training positive of `users[r]` (CSR) or equals
 /// `positives[r]` (if given), else 0.
 ///
-/// Ids must be valid (the caller checks them, e.g. with
-/// [`crate::error::check_ids`]).
-///
 /// # Errors
+/// [`Error::IdOutOfRange`] for an id not in `interactions`;
 /// [`Error::LengthMismatch`] for `positives` or `out`; [`Error::OutOfRange`]
 /// if the mask is larger than an output can be.
 ///
@@ -310,7 +417,14 @@ pub fn accidental_hits_into(
     parallel: bool,
     out: &mut [f32],
 ) -> Result<()> {
+    let (num_users, num_items) = (
+        interactions.num_users() as u64,
+        interactions.num_items() as u64,
+    );
+    check_ids("users", users, num_users)?;
+    check_ids("candidates", candidates, num_items)?;
     if let Some(p) = positives {
+        check_ids("positives", p, num_items)?;
         if p.len() != users.len() {
             return Err(Error::LengthMismatch {
                 name: "positives",
@@ -350,6 +464,8 @@ pub fn in_batch_hits_into(
     parallel: bool,
     out: &mut [f32],
 ) -> Result<()> {
+    check_ids("users", users, interactions.num_users() as u64)?;
+    check_ids("items", items, interactions.num_items() as u64)?;
     if items.len() != users.len() {
         return Err(Error::LengthMismatch {
             name: "items",

@@ -116,8 +116,8 @@ fn zipf_interactions() -> Interactions {
     for (i, &c) in counts.iter().enumerate() {
         let start = rng.below(POP_USERS as u64) as usize;
         for j in 0..c as usize {
-            users.push(((start + j) % POP_USERS) as i32);
-            items.push(i as i32);
+            users.push(((start + j) % POP_USERS) as u32);
+            items.push(i as u32);
         }
     }
     for j in (0..users.len()).step_by(97) {

@@ -41,8 +41,8 @@ fn random_matrix(rng: &mut TestRng) -> (Vec<BTreeSet<u32>>, Interactions) {
                 row.insert(i as u32);
                 let copies = if rng.chance(0.2) { 2 } else { 1 };
                 for _ in 0..copies {
-                    users.push(u as i32);
-                    items.push(i as i32);
+                    users.push(u as u32);
+                    items.push(i as u32);
                 }
             }
         }
@@ -200,8 +200,8 @@ fn negatives_are_never_positives_across_many_blocks() {
         for i in 0..num_items {
             if rng.chance(density) {
                 row.insert(i as u32);
-                users.push(u as i32);
-                items.push(i as i32);
+                users.push(u as u32);
+                items.push(i as u32);
             }
         }
     }
@@ -310,7 +310,7 @@ fn restricted_uniform() {
     for (u, count) in [(0, 120), (1, 700)] {
         let mut chosen = BTreeSet::new();
         while chosen.len() < count {
-            chosen.insert(rng.below(n as u64) as i32);
+            chosen.insert(rng.below(n as u64) as u32);
         }
         for i in chosen {
             users.push(u);
@@ -350,8 +350,8 @@ fn restricted_popularity() {
         counts[i] += 1;
     }
     let weights: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(0.75)).collect();
-    let users: Vec<i32> = pairs.iter().map(|&(u, _)| u as i32).collect();
-    let items: Vec<i32> = pairs.iter().map(|&(_, i)| i as i32).collect();
+    let users: Vec<u32> = pairs.iter().map(|&(u, _)| u as u32).collect();
+    let items: Vec<u32> = pairs.iter().map(|&(_, i)| i as u32).collect();
     let m = Interactions::from_coo(&users, &items, None, Some(n)).unwrap();
     assert_eq!(m.popularity(), counts);
     check_light_and_heavy(
@@ -381,18 +381,18 @@ fn restricted_custom_weights() {
     // Light user: items 1 and 2 (heavy-ish), a zero-weight item and tail
     // items. Heavy user: item 0 and a run of the tail, around the zeros (so
     // that the complement method meets zero-mass items inside its gaps).
-    let light = [1i32, 2, 4, 900, 1200];
-    let heavy: Vec<i32> = [0i32, 5, 6]
+    let light = [1u32, 2, 4, 900, 1200];
+    let heavy: Vec<u32> = [0u32, 5, 6]
         .into_iter()
         .chain(20..40)
         .chain(1000..1100)
         .collect();
-    let users: Vec<i32> = light
+    let users: Vec<u32> = light
         .iter()
         .map(|_| 0)
         .chain(heavy.iter().map(|_| 1))
         .collect();
-    let items: Vec<i32> = light.iter().chain(&heavy).copied().collect();
+    let items: Vec<u32> = light.iter().chain(&heavy).copied().collect();
     let m = Interactions::from_coo(&users, &items, Some(2), Some(n)).unwrap();
     check_light_and_heavy(
         "custom weights",
@@ -410,13 +410,12 @@ fn negative_control_heavy_user_against_unrestricted_shape() {
     // raised by 3%: the test must notice.
     let n = 50usize;
     let weights: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
-    let heavy: Vec<i32> = (0..35).collect();
+    let heavy: Vec<u32> = (0..35).collect();
     let m = Interactions::from_coo(&vec![0; heavy.len()], &heavy, Some(1), Some(n)).unwrap();
     let sampler = Sampler::new(Arc::new(m), &Proposal::Weights(weights.clone()), 8).unwrap();
     assert!(sampler.uses_complement(0));
     let counts = histogram(&draws_for(&sampler, 0), n);
-    let heavy_u32: Vec<u32> = heavy.iter().map(|&i| i as u32).collect();
-    let mut expected = restricted(&weights, &heavy_u32);
+    let mut expected = restricted(&weights, &heavy);
     assert_fits("control baseline", chi_square(&counts, &expected));
     expected[40] *= 1.03;
     let result = chi_square(&counts, &expected);
@@ -523,7 +522,7 @@ fn user_with_every_positive_weight_item_has_no_negative() {
 fn single_free_item_is_always_drawn() {
     // Only one negative possible: every draw must be it, on either path.
     let n = 1000usize;
-    let items: Vec<i32> = (0..n as i32).filter(|&i| i != 613).collect();
+    let items: Vec<u32> = (0..n as u32).filter(|&i| i != 613).collect();
     let m = Interactions::from_coo(&vec![0; items.len()], &items, Some(1), Some(n)).unwrap();
     let weights: Vec<f64> = (0..n).map(|i| 1.0 + i as f64).collect();
     for proposal in [Proposal::Uniform, Proposal::Weights(weights)] {
@@ -550,8 +549,8 @@ fn layout_sampler() -> (Vec<BTreeSet<u32>>, Sampler) {
         for i in 0..n {
             if rng.chance(density) {
                 row.insert(i as u32);
-                users.push(u as i32);
-                items.push(i as i32);
+                users.push(u as u32);
+                items.push(i as u32);
             }
         }
     }
@@ -566,14 +565,14 @@ fn pairwise_layout() {
     let (rows, sampler) = layout_sampler();
     // Positives of the batch, with a user repeated and in no particular order.
     let users = [3u32, 0, 4, 3, 1, 4];
-    let items: Vec<i32> = users
+    let items: Vec<u32> = users
         .iter()
         .enumerate()
         .map(|(j, &u)| {
             *rows[u as usize]
                 .iter()
                 .nth(j % rows[u as usize].len())
-                .unwrap() as i32
+                .unwrap()
         })
         .collect();
     for k in [1usize, 3, 5] {
@@ -585,7 +584,7 @@ fn pairwise_layout() {
         for row in 0..users.len() * k {
             let j = row / k;
             assert_eq!(batch.users[row], users[j]);
-            assert_eq!(batch.positives[row], items[j] as u32);
+            assert_eq!(batch.positives[row], items[j]);
             assert!(!rows[users[j] as usize].contains(&batch.negatives[row]));
         }
         // The negatives are those of `negatives_into` for the same call.
@@ -614,9 +613,9 @@ fn pairwise_layout() {
 fn pointwise_layout() {
     let (rows, sampler) = layout_sampler();
     let users = [4u32, 4, 2, 0, 1, 3, 2];
-    let items: Vec<i32> = users
+    let items: Vec<u32> = users
         .iter()
-        .map(|&u| *rows[u as usize].iter().next().unwrap() as i32)
+        .map(|&u| *rows[u as usize].iter().next().unwrap())
         .collect();
     for k in [1usize, 2, 4] {
         let call = sampler.next_call();
@@ -632,7 +631,7 @@ fn pointwise_layout() {
         for (j, &u) in users.iter().enumerate() {
             let group = j * rows_per..(j + 1) * rows_per;
             assert!(batch.users[group.clone()].iter().all(|&x| x == u));
-            assert_eq!(batch.items[j * rows_per], items[j] as u32);
+            assert_eq!(batch.items[j * rows_per], items[j]);
             assert_eq!(batch.labels[j * rows_per], 1.0);
             assert!(batch.labels[j * rows_per + 1..group.end]
                 .iter()
@@ -665,9 +664,9 @@ fn batch_layouts_with_large_outputs_span_blocks() {
     let (rows, sampler) = layout_sampler();
     let mut rng = TestRng::new(66);
     let users: Vec<u32> = (0..3000).map(|_| rng.below(5) as u32).collect();
-    let items: Vec<i32> = users
+    let items: Vec<u32> = users
         .iter()
-        .map(|&u| *rows[u as usize].iter().next().unwrap() as i32)
+        .map(|&u| *rows[u as usize].iter().next().unwrap())
         .collect();
     let k = 3;
     let call = sampler.next_call();
@@ -679,7 +678,7 @@ fn batch_layouts_with_large_outputs_span_blocks() {
     let pair = sampler.pairwise(&users, &items, k, call).unwrap();
     assert_eq!(pair.negatives, negatives);
     for j in 0..users.len() {
-        assert_eq!(point.items[j * (k + 1)], items[j] as u32);
+        assert_eq!(point.items[j * (k + 1)], items[j]);
         assert_eq!(
             &point.items[j * (k + 1) + 1..(j + 1) * (k + 1)],
             &negatives[j * k..(j + 1) * k]
@@ -691,7 +690,7 @@ fn batch_layouts_with_large_outputs_span_blocks() {
 fn batch_errors_write_nothing() {
     let (_, sampler) = layout_sampler();
     let users = [0u32, 1];
-    let items = [0i32, 1];
+    let items = [0u32, 1];
     let (mut u, mut p, mut q) = (vec![9u32; 4], vec![9u32; 3], vec![9u32; 4]);
     let out = PairwiseOut {
         users: &mut u,

@@ -60,12 +60,11 @@ fn sampling_trace(sampler: &Sampler) -> Vec<u32> {
         out.extend(negatives);
     }
     let (pu, pi) = sampler.shuffled_positives(sampler.next_call());
-    let positive_items: Vec<i32> = pi.iter().map(|&i| i as i32).collect();
     let keep: Vec<usize> = (0..pu.len())
         .filter(|&j| sampler.has_negative(pu[j]))
         .collect();
     let pu: Vec<u32> = keep.iter().map(|&j| pu[j]).collect();
-    let pi: Vec<i32> = keep.iter().map(|&j| positive_items[j]).collect();
+    let pi: Vec<u32> = keep.iter().map(|&j| pi[j]).collect();
     let batch = sampler.pairwise(&pu, &pi, 2, sampler.next_call()).unwrap();
     out.extend(batch.users);
     out.extend(batch.positives);

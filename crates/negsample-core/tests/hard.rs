@@ -43,13 +43,13 @@ fn random_matrix(rng: &mut TestRng, users: usize, items: usize, density: f64) ->
     for u in 0..users {
         for i in 0..items {
             if rng.chance(density) {
-                us.push(u as i32);
-                is.push(i as i32);
+                us.push(u as u32);
+                is.push(i as u32);
             }
         }
         // Every user has at least one positive (for the batches below).
-        us.push(u as i32);
-        is.push(rng.below(items as u64) as i32);
+        us.push(u as u32);
+        is.push(rng.below(items as u64) as u32);
     }
     Interactions::from_coo(&us, &is, Some(users), Some(items)).unwrap()
 }
@@ -59,12 +59,12 @@ fn random_matrix_f32(rng: &mut TestRng, len: usize) -> Vec<f32> {
 }
 
 /// Every training positive as (users, items).
-fn all_positives(m: &Interactions) -> (Vec<u32>, Vec<i32>) {
+fn all_positives(m: &Interactions) -> (Vec<u32>, Vec<u32>) {
     let (mut users, mut items) = (Vec::new(), Vec::new());
     for u in 0..m.num_users() as u32 {
         for &i in m.row(u) {
             users.push(u);
-            items.push(i as i32);
+            items.push(i);
         }
     }
     (users, items)
@@ -85,7 +85,7 @@ struct Output {
 fn run(
     sampler: &Sampler,
     users: &[u32],
-    positives: &[i32],
+    positives: &[u32],
     emb: &Embeddings<'_>,
     options: &HardOptions,
     call: u64,
@@ -190,7 +190,7 @@ fn max_equals_brute_force_reference() {
                 assert!((score as f64 - exact).abs() < 1e-4 * (1.0 + exact.abs()));
             }
             if layout == Layout::Pointwise {
-                assert_eq!(out.items[j * rows], p as u32);
+                assert_eq!(out.items[j * rows], p);
                 assert_eq!(out.labels[j * rows], 1.0);
                 assert!(out.labels[j * rows + 1..(j + 1) * rows]
                     .iter()
@@ -200,7 +200,7 @@ fn max_equals_brute_force_reference() {
             } else {
                 assert!(out.positives[j * rows..(j + 1) * rows]
                     .iter()
-                    .all(|&x| x == p as u32));
+                    .all(|&x| x == p));
             }
             assert!(out.users[j * rows..(j + 1) * rows].iter().all(|&x| x == u));
         }
@@ -319,7 +319,7 @@ fn no_negative_is_a_positive() {
             _ => Proposal::Weights((0..items_n).map(|_| rng.unit() + 0.01).collect()),
         };
         let sampler = Sampler::new(matrix.clone(), &proposal, trial).unwrap();
-        let (users, positives): (Vec<u32>, Vec<i32>) = {
+        let (users, positives): (Vec<u32>, Vec<u32>) = {
             let (u, p) = all_positives(&matrix);
             u.into_iter()
                 .zip(p)
@@ -348,7 +348,7 @@ fn load_adjacency(path: &std::path::Path) -> Option<Interactions> {
     let text = std::fs::read_to_string(path).ok()?;
     let (mut users, mut items) = (Vec::new(), Vec::new());
     for line in text.lines() {
-        let mut ids = line.split_whitespace().map(|t| t.parse::<i32>().unwrap());
+        let mut ids = line.split_whitespace().map(|t| t.parse::<u32>().unwrap());
         let Some(u) = ids.next() else { continue };
         for i in ids {
             users.push(u);
@@ -519,7 +519,7 @@ fn end_to_end_choice_frequencies_match_enumeration() {
     q.iter_mut().for_each(|x| *x /= total);
     let positives = 100_000;
     let users = vec![0u32; positives];
-    let items = vec![1i32; positives];
+    let items = vec![1u32; positives];
     for strategy in [Strategy::Max, Strategy::Softmax { temperature: 0.4 }] {
         let out = run(
             &sampler,
@@ -595,8 +595,8 @@ fn bad_requests_are_named_errors_and_write_nothing() {
 
     let emb = Embeddings::new(&sampler, &ue, &ie, 4).unwrap();
     let users = [0u32, 1];
-    let positives = [0i32, 1];
-    let check = |opts: HardOptions, users: &[u32], positives: &[i32], call: u64| {
+    let positives = [0u32, 1];
+    let check = |opts: HardOptions, users: &[u32], positives: &[u32], call: u64| {
         let rows = users.len() * opts.layout.rows_per_positive(opts.negatives);
         let mut items = vec![9u32; rows];
         let mut scores = vec![9f32; rows];
@@ -719,7 +719,7 @@ fn nan_scores_rank_last_and_are_returned() {
     let ie = vec![0.0f32, f32::NAN, 2.0, f32::NAN];
     let emb = Embeddings::new(&sampler, &ue, &ie, 1).unwrap();
     let users = vec![0u32; 500];
-    let positives = vec![0i32; 500];
+    let positives = vec![0u32; 500];
     let out = run(
         &sampler,
         &users,

@@ -187,8 +187,8 @@ fn mixed_matrix(rng: &mut TestRng, num_users: usize, num_items: usize) -> Arc<In
         };
         for i in 0..num_items {
             if rng.chance(density) {
-                users.push(u as i32);
-                items.push(i as i32);
+                users.push(u as u32);
+                items.push(i as u32);
             }
         }
     }

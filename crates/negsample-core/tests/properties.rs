@@ -60,15 +60,15 @@ struct Matrix {
 impl Matrix {
     /// COO pairs, each pair `repeat[j] + 1` times, in the order `order`
     /// gives (a permutation key per pair).
-    fn coo(&self, repeats: &[u8], order: &[u32]) -> (Vec<i32>, Vec<i32>) {
-        let mut pairs: Vec<(u32, i32, i32)> = Vec::new();
+    fn coo(&self, repeats: &[u8], order: &[u32]) -> (Vec<u32>, Vec<u32>) {
+        let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
         let mut j = 0;
         for (u, row) in self.rows.iter().enumerate() {
             for &i in row {
                 let copies = 1 + repeats.get(j).copied().unwrap_or(0) % 3;
                 for c in 0..copies {
                     let key = order.get(j).copied().unwrap_or(0).rotate_left(c as u32 * 7);
-                    pairs.push((key, u as i32, i as i32));
+                    pairs.push((key, u as u32, i));
                 }
                 j += 1;
             }
@@ -270,15 +270,15 @@ proptest! {
             prop_assert!(built.row(u as u32).iter().copied().eq(row.iter().copied()));
         }
         // COO -> CSR arrays -> CSR.
-        let indptr: Vec<i64> = built.indptr().iter().map(|&p| p as i64).collect();
-        let indices: Vec<i32> = built.indices().iter().map(|&i| i as i32).collect();
+        let indptr: Vec<u64> = built.indptr().to_vec();
+        let indices: Vec<u32> = built.indices().to_vec();
         let again = Interactions::from_csr(&indptr, &indices, Some(m.num_items)).unwrap();
         prop_assert_eq!(&again, &built);
         // The same rows in another order, with repeats, as CSR arrays.
-        let mut indptr = vec![0i64];
+        let mut indptr = vec![0u64];
         let mut indices = Vec::new();
         for (u, row) in m.rows.iter().enumerate() {
-            let mut r: Vec<i32> = row.iter().map(|&i| i as i32).collect();
+            let mut r: Vec<u32> = row.iter().copied().collect();
             r.reverse();
             if let Some(&first) = r.first() {
                 if repeats.get(u).is_some_and(|b| b % 2 == 0) {
@@ -286,7 +286,7 @@ proptest! {
                 }
             }
             indices.extend(r);
-            indptr.push(indices.len() as i64);
+            indptr.push(indices.len() as u64);
         }
         let shuffled = Interactions::from_csr(&indptr, &indices, Some(m.num_items)).unwrap();
         prop_assert_eq!(&shuffled, &built);
@@ -294,8 +294,8 @@ proptest! {
         let (mut u2, mut i2) = (Vec::new(), Vec::new());
         for u in 0..built.num_users() as u32 {
             for &i in built.row(u) {
-                u2.push(u as i32);
-                i2.push(i as i32);
+                u2.push(u);
+                i2.push(i);
             }
         }
         let from_rows = Interactions::from_coo(&u2, &i2, Some(m.rows.len()), Some(m.num_items)).unwrap();

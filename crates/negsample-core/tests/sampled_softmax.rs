@@ -309,8 +309,8 @@ fn masks_match_brute_force_on_random_matrices() {
         for u in 0..users {
             for i in 0..items {
                 if rng.chance(density) {
-                    us.push(u as i32);
-                    is.push(i as i32);
+                    us.push(u as u32);
+                    is.push(i as u32);
                 }
             }
         }
@@ -331,7 +331,7 @@ fn masks_match_brute_force_on_lastfm() {
     };
     let (mut users, mut items) = (Vec::new(), Vec::new());
     for line in text.lines() {
-        let mut ids = line.split_whitespace().map(|t| t.parse::<i32>().unwrap());
+        let mut ids = line.split_whitespace().map(|t| t.parse::<u32>().unwrap());
         let Some(u) = ids.next() else { continue };
         for i in ids {
             users.push(u);

@@ -193,7 +193,7 @@ fn mixed_matrix() -> Arc<Interactions> {
         let density = [0.0, 0.05, 0.3, 0.45, 0.7, 0.95][u % 6];
         for i in 0..300 {
             if rng.chance(density) {
-                users.push(u as i32);
+                users.push(u as u32);
                 items.push(i);
             }
         }

@@ -267,8 +267,8 @@ fn seed(base: u64) -> u64 {
 /// A sampler over `m` with a user appended that has no positives (so its
 /// negatives follow the proposal unrestricted); returns it and that user.
 fn with_empty_user(
-    users: &[i32],
-    items: &[i32],
+    users: &[u32],
+    items: &[u32],
     num_items: usize,
     proposal: &Proposal,
     seed: u64,
@@ -276,10 +276,7 @@ fn with_empty_user(
     let empty = users.iter().copied().max().map_or(0, |u| u + 1);
     let m =
         Interactions::from_coo(users, items, Some(empty as usize + 1), Some(num_items)).unwrap();
-    (
-        Sampler::new(Arc::new(m), proposal, seed).unwrap(),
-        empty as u32,
-    )
+    (Sampler::new(Arc::new(m), proposal, seed).unwrap(), empty)
 }
 
 // ------------------------------------------------------------------ cases
@@ -316,7 +313,7 @@ fn ml1m_popularity() -> Option<Case> {
     let (mut users, mut items) = (Vec::new(), Vec::new());
     let mut distinct = BTreeSet::new();
     for line in text.lines() {
-        let mut fields = line.split_whitespace().map(|f| f.parse::<i32>().unwrap());
+        let mut fields = line.split_whitespace().map(|f| f.parse::<u32>().unwrap());
         let Some(u) = fields.next() else { continue };
         for i in fields {
             users.push(u);
@@ -368,11 +365,11 @@ fn exclusion(heavy: bool) -> Option<Case> {
     // others.
     let mut light = BTreeSet::new();
     while light.len() < 150 {
-        light.insert(rng.below(n as u64) as i32);
+        light.insert(rng.below(n as u64) as u32);
     }
-    let mut heavy_row: BTreeSet<i32> = (0..300).collect();
+    let mut heavy_row: BTreeSet<u32> = (0..300).collect();
     while heavy_row.len() < 800 {
-        heavy_row.insert(rng.below(n as u64) as i32);
+        heavy_row.insert(rng.below(n as u64) as u32);
     }
     let (mut users, mut items) = (Vec::new(), Vec::new());
     for (u, row) in [(0, &light), (1, &heavy_row)] {
@@ -672,10 +669,10 @@ fn softmax_end_to_end(t_model: f64) -> (f64, f64) {
     const BATCH: usize = 100_000;
     let mut rng = TestRng::new(707);
     let (mut us, mut is) = (Vec::new(), Vec::new());
-    for u in 0..USERS as i32 {
+    for u in 0..USERS as u32 {
         for _ in 0..1 + rng.below(40) {
             us.push(u);
-            is.push(rng.below(ITEMS as u64) as i32);
+            is.push(rng.below(ITEMS as u64) as u32);
         }
     }
     let m = Arc::new(Interactions::from_coo(&us, &is, Some(USERS), Some(ITEMS)).unwrap());
@@ -694,14 +691,14 @@ fn softmax_end_to_end(t_model: f64) -> (f64, f64) {
         layout: Layout::Pairwise,
         parallel: false,
     };
-    let positives: Vec<(u32, i32)> = (0..BATCH)
+    let positives: Vec<(u32, u32)> = (0..BATCH)
         .map(|j| {
             let pair = j % is.len();
-            (us[pair] as u32, is[pair])
+            (us[pair], is[pair])
         })
         .collect();
     let users: Vec<u32> = positives.iter().map(|p| p.0).collect();
-    let items: Vec<i32> = positives.iter().map(|p| p.1).collect();
+    let items: Vec<u32> = positives.iter().map(|p| p.1).collect();
     let mut chosen = vec![0u32; BATCH];
     let mut scores = vec![0f32; BATCH];
     let mut candidates = vec![0u32; BATCH * M];

@@ -29,8 +29,8 @@ fn matrix() -> Arc<Interactions> {
             1 + rng.below(30) as usize
         };
         for _ in 0..count {
-            users.push(u as i32);
-            items.push(rng.below(num_items as u64) as i32);
+            users.push(u as u32);
+            items.push(rng.below(num_items as u64) as u32);
         }
     }
     Arc::new(Interactions::from_coo(&users, &items, Some(num_users), Some(num_items)).unwrap())
@@ -95,7 +95,7 @@ fn batches_are_the_same_for_any_thread_count() {
     let users: Vec<u32> = (0..PARALLEL_MIN / 2)
         .map(|_| rng.below(2000) as u32)
         .collect();
-    let items: Vec<i32> = users.iter().map(|&u| (u % 3000) as i32).collect();
+    let items: Vec<u32> = users.iter().map(|&u| u % 3000).collect();
     let one = sampler(&m, &Proposal::Uniform, 1);
     let seven = sampler(&m, &Proposal::Uniform, 7);
     assert_eq!(

@@ -5,8 +5,69 @@ use napi::bindgen_prelude::*;
 
 /// An engine error as a JavaScript error (`code: "InvalidArg"`), which the
 /// TypeScript layer turns into a `RangeError` with the same message.
+///
+/// Ids reach the engine as the bits of an `Int32Array`, so a negative id
+/// arrives as a number of 2^31 or more; its message shows it as the caller
+/// wrote it.
 pub fn js_error(error: negsample_core::Error) -> Error {
+    let error = match error {
+        negsample_core::Error::IdOutOfRange {
+            name,
+            index,
+            value,
+            bound,
+        } if value > i32::MAX as i64 => negsample_core::Error::IdOutOfRange {
+            name,
+            index,
+            value: value as u32 as i32 as i64,
+            bound,
+        },
+        other => other,
+    };
     Error::new(Status::InvalidArg, error.to_string())
+}
+
+/// A JavaScript number as a count or index for the engine, which checks its
+/// range: only what is not a safe integer from 0 to 2^53 - 1 fails here.
+pub fn whole(name: &str, value: f64) -> Result<u64> {
+    if value.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&value) {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "{name} must be a non-negative safe integer, got {}",
+                js_number(value)
+            ),
+        ));
+    }
+    Ok(value as u64)
+}
+
+/// `value` as JavaScript's `String(value)` writes it (`Infinity`, `NaN`,
+/// `1e+21`), so that messages show the number the caller passed.
+pub fn js_number(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if value != 0.0 && (value.abs() >= 1e21 || value.abs() < 1e-6) {
+        let text = format!("{value:e}");
+        match text.split_once('e') {
+            Some((mantissa, exponent)) if !exponent.starts_with('-') => {
+                format!("{mantissa}e+{exponent}")
+            }
+            _ => text,
+        }
+    } else {
+        format!("{value}")
+    }
+}
+
+/// The ids of an `Int32Array` as the engine's `u32` ids, unchecked: a
+/// negative id reads as 2^31 or more, which every engine bound rejects.
+pub fn ids(values: &[i32]) -> &[u32] {
+    // SAFETY: i32 and u32 have the same size and alignment, and every bit
+    // pattern is a valid u32.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u32>(), values.len()) }
 }
 
 /// A JavaScript number that must be an integer in `[min, max]`.
@@ -19,7 +80,7 @@ pub fn integer(name: &str, value: f64, min: u64, max: u64) -> Result<u64> {
         };
         return Err(Error::new(
             Status::InvalidArg,
-            format!("{name} must be {range}, got {value}"),
+            format!("{name} must be {range}, got {}", js_number(value)),
         ));
     }
     Ok(value as u64)
@@ -47,10 +108,10 @@ pub fn into_i32(ids: Vec<u32>) -> Vec<i32> {
     unsafe { Vec::from_raw_parts(ids.as_mut_ptr().cast::<i32>(), ids.len(), ids.capacity()) }
 }
 
-/// Views a caller's `Int32Array` (ids) as `u32` without checking the values:
-/// only for output buffers that are about to be overwritten.
+/// A caller's `Int32Array` output buffer as `u32` ids to be written.
 pub fn ids_out(out: &mut [i32]) -> &mut [u32] {
-    negsample_core::error::i32_as_ids_mut(out)
+    // SAFETY: same size and alignment; every bit pattern is a valid u32.
+    unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u32>(), out.len()) }
 }
 
 /// The byte range an array occupies, for the aliasing check.

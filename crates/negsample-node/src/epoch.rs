@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use negsample_core::{Epoch, EpochOptions, PairwiseOut, PointwiseOut, Shape};
+use negsample_core::{Epoch, EpochOptions};
 
-use crate::convert::{check_disjoint, ids_out, integer, into_i32, js_error, span};
+use crate::buffers::{caller_batch, Drawn, Out, Owned, Shape};
+use crate::convert::{js_error, whole};
 use crate::job::Job;
-use crate::sampler::{negatives_per_positive, JsSampler, PairwiseBatch, PointwiseBatch};
+use crate::sampler::JsSampler;
 use crate::shard::JsShard;
 
 /// One epoch of batches with negatives.
@@ -24,31 +25,33 @@ pub struct JsEpoch {
 
 /// The engine's options from the JavaScript ones.
 fn options(batch_size: f64, k: f64, shape: &str, drop_last: bool) -> Result<EpochOptions> {
-    let batch_size = integer("batchSize", batch_size, 1, u32::MAX as u64)? as usize;
-    let k = negatives_per_positive(k)?;
-    let shape = match shape {
-        "pairwise" => Shape::Pairwise,
-        "pointwise" => Shape::Pointwise,
-        other => {
+    let shape = match Shape::parse(shape)? {
+        Shape::Pairwise => negsample_core::Shape::Pairwise,
+        Shape::Pointwise => negsample_core::Shape::Pointwise,
+        Shape::Negatives => {
             return Err(Error::new(
                 Status::InvalidArg,
-                format!("shape must be 'pairwise' or 'pointwise', got '{other}'"),
+                "shape must be 'pairwise' or 'pointwise', got 'negatives'".to_string(),
             ))
         }
     };
     Ok(EpochOptions {
-        batch_size,
-        k,
+        batch_size: size(whole("batchSize", batch_size)?),
+        k: size(whole("k", k)?),
         shape,
         drop_last,
     })
 }
 
+/// A whole number as a `usize` (saturating: the engine rejects what is too
+/// large).
+fn size(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}
+
 /// A run of batches: `first` and `count` as integers.
 fn run(first: f64, count: f64) -> Result<(usize, usize)> {
-    let first = integer("batch", first, 0, u32::MAX as u64)? as usize;
-    let count = integer("count", count, 1, u32::MAX as u64)? as usize;
-    Ok((first, count))
+    Ok((size(whole("batch", first)?), size(whole("count", count)?)))
 }
 
 impl JsEpoch {
@@ -97,9 +100,9 @@ impl JsEpoch {
         shape: String,
         drop_last: bool,
     ) -> Result<Self> {
-        let number = integer("epoch", epoch, 0, (1u64 << 53) - 1)?;
+        let number = whole("epoch", epoch)?;
         let options = options(batch_size, k, &shape, drop_last)?;
-        let epoch = Epoch::for_shard(shard.inner(), number, options).map_err(js_error)?;
+        let epoch = Epoch::for_shard(shard.shared(), number, options).map_err(js_error)?;
         Ok(JsEpoch {
             inner: Mutex::new(Some(Arc::new(epoch))),
         })
@@ -118,71 +121,23 @@ impl JsEpoch {
         Ok(self.epoch()?.rows(first, count).map_err(js_error)? as f64)
     }
 
-    /// Fills batches `first .. first + count` of a pairwise epoch into
-    /// caller buffers of `rows(first, count)` elements each.
+    /// Fills batches `first .. first + count` into the caller's arrays of
+    /// `rows(first, count)` elements each: users, positives (pairwise) or
+    /// items (pointwise), and the negatives (an `Int32Array`, pairwise) or
+    /// labels (a `Float32Array`, pointwise).
     #[napi(catch_unwind)]
-    pub fn pairwise_into(
-        &self,
-        first: f64,
-        count: f64,
-        mut users: Int32ArraySlice,
-        mut positives: Int32ArraySlice,
-        mut negatives: Int32ArraySlice,
-    ) -> Result<()> {
-        let (first, count) = run(first, count)?;
-        check_disjoint(
-            &[
-                ("out.users", span(&users)),
-                ("out.positives", span(&positives)),
-                ("out.negatives", span(&negatives)),
-            ],
-            &[],
-        )?;
-        // SAFETY: live arrays for this synchronous call, pairwise disjoint
-        // (checked above).
-        let out = unsafe {
-            PairwiseOut {
-                users: ids_out(users.as_mut()),
-                positives: ids_out(positives.as_mut()),
-                negatives: ids_out(negatives.as_mut()),
-            }
-        };
-        self.epoch()?
-            .pairwise_into(first, count, out)
-            .map_err(js_error)
-    }
-
-    /// Fills batches `first .. first + count` of a pointwise epoch into
-    /// caller buffers of `rows(first, count)` elements each.
-    #[napi(catch_unwind)]
-    pub fn pointwise_into(
+    pub fn batch_into(
         &self,
         first: f64,
         count: f64,
         mut users: Int32ArraySlice,
         mut items: Int32ArraySlice,
-        mut labels: Float32ArraySlice,
+        mut last: Either<Int32ArraySlice, Float32ArraySlice>,
     ) -> Result<()> {
         let (first, count) = run(first, count)?;
-        check_disjoint(
-            &[
-                ("out.users", span(&users)),
-                ("out.items", span(&items)),
-                ("out.labels", span(&labels)),
-            ],
-            &[],
-        )?;
-        // SAFETY: as in `pairwise_into`.
-        let out = unsafe {
-            PointwiseOut {
-                users: ids_out(users.as_mut()),
-                items: ids_out(items.as_mut()),
-                labels: labels.as_mut(),
-            }
-        };
-        self.epoch()?
-            .pointwise_into(first, count, out)
-            .map_err(js_error)
+        // SAFETY: live arrays of this synchronous call, used only during it.
+        let out = unsafe { caller_batch(&mut users, &mut items, &mut last, &[]) }?;
+        fill(&*self.epoch()?, first, count, out)
     }
 
     /// Ends the epoch: its order goes back to the sampler for the next
@@ -193,41 +148,34 @@ impl JsEpoch {
         *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    /// Batch `batch` of a pairwise epoch, computed off the JavaScript thread.
-    #[napi(ts_return_type = "Promise<PairwiseBatch>", catch_unwind)]
-    pub fn pairwise_async(&self, batch: f64) -> Result<AsyncTask<Job<PairwiseBatch>>> {
+    /// Batch `batch`, computed off the JavaScript thread.
+    #[napi(
+        ts_return_type = "Promise<PairwiseBatch | PointwiseBatch>",
+        catch_unwind
+    )]
+    pub fn batch_async(&self, batch: f64) -> Result<AsyncTask<Job<Drawn>>> {
         let (first, count) = run(batch, 1.0)?;
-        let rows = self.epoch()?.rows(first, count).map_err(js_error)?;
         let epoch = self.epoch()?;
+        let rows = epoch.rows(first, count).map_err(js_error)?;
+        let shape = match epoch.options().shape {
+            negsample_core::Shape::Pairwise => Shape::Pairwise,
+            negsample_core::Shape::Pointwise => Shape::Pointwise,
+        };
         Ok(Job::new(move || {
-            let mut out = negsample_core::PairwiseBatch::zeroed(rows);
-            epoch
-                .pairwise_into(first, count, out.as_out())
-                .map_err(js_error)?;
-            Ok(PairwiseBatch {
-                users: Int32Array::new(into_i32(out.users)),
-                positives: Int32Array::new(into_i32(out.positives)),
-                negatives: Int32Array::new(into_i32(out.negatives)),
-            })
+            let mut out = Owned::zeroed(shape, rows);
+            fill(&epoch, first, count, out.as_out())?;
+            Ok(out.into_js())
         }))
     }
+}
 
-    /// Batch `batch` of a pointwise epoch, computed off the JavaScript thread.
-    #[napi(ts_return_type = "Promise<PointwiseBatch>", catch_unwind)]
-    pub fn pointwise_async(&self, batch: f64) -> Result<AsyncTask<Job<PointwiseBatch>>> {
-        let (first, count) = run(batch, 1.0)?;
-        let rows = self.epoch()?.rows(first, count).map_err(js_error)?;
-        let epoch = self.epoch()?;
-        Ok(Job::new(move || {
-            let mut out = negsample_core::PointwiseBatch::zeroed(rows);
-            epoch
-                .pointwise_into(first, count, out.as_out())
-                .map_err(js_error)?;
-            Ok(PointwiseBatch {
-                users: Int32Array::new(into_i32(out.users)),
-                items: Int32Array::new(into_i32(out.items)),
-                labels: Float32Array::new(out.labels),
-            })
-        }))
+/// Batches `first .. first + count` of `epoch` into `out`: the one
+/// implementation behind `batchInto` and `batchAsync`.
+fn fill(epoch: &Epoch, first: usize, count: usize, out: Out<'_>) -> Result<()> {
+    match out {
+        Out::Pairwise(out) => epoch.pairwise_into(first, count, out),
+        Out::Pointwise(out) => epoch.pointwise_into(first, count, out),
+        Out::Negatives(_) => unreachable!("an epoch has batches, not bare negatives"),
     }
+    .map_err(js_error)
 }

@@ -11,7 +11,7 @@ use napi_derive::napi;
 use negsample_core::evaluate::{evaluate, EvaluateInput};
 use negsample_core::Interactions;
 
-use crate::convert::{integer, js_error};
+use crate::convert::{ids, js_error, whole};
 use crate::interactions::JsInteractions;
 use crate::owned;
 
@@ -79,8 +79,8 @@ pub fn native_evaluate_pairs(
 ) -> Result<NativeEvaluation> {
     let m = &train.inner;
     let test = Interactions::from_coo(
-        &test_users,
-        &test_items,
+        ids(&test_users),
+        ids(&test_items),
         Some(m.num_users()),
         Some(m.num_items()),
     )
@@ -105,12 +105,12 @@ fn run(
     item_embeddings: &[f32],
     (dim, k, top_items): (f64, f64, bool),
 ) -> Result<NativeEvaluation> {
-    let dim = integer("dim", dim, 1, i32::MAX as u64)? as usize;
-    let k = integer("k", k, 1, negsample_core::evaluate::MAX_K as u64)? as usize;
+    let dim = usize::try_from(whole("dim", dim)?).unwrap_or(usize::MAX);
+    let k = usize::try_from(whole("k", k)?).unwrap_or(usize::MAX);
     let input = EvaluateInput {
         train,
         test,
-        users,
+        users: users.map(ids),
         user_embeddings,
         item_embeddings,
         dim,

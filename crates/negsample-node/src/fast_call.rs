@@ -15,8 +15,8 @@
 //!   napi-rs checks to be a live `Arc<Sampler>` created by this addon before
 //!   it is read (any other value is an error, never a wild read);
 //! - each array must be an `Int32Array` (a `TypeError` otherwise);
-//! - the arguments then go through the same checks as every other call
-//!   ([`crate::sampler`]'s), and a panic becomes a JavaScript error.
+//! - the arguments then go through the one implementation of the call
+//!   ([`crate::draw::negatives`]), and a panic becomes a JavaScript error.
 //!
 //! The arrays are read and written only during this synchronous call, on
 //! the JavaScript thread, so no borrow outlives it.
@@ -26,19 +26,14 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi::{sys, Env, JsError};
 use napi_derive::napi;
-use negsample_core::Sampler;
 
+use crate::draw::{negatives, Caller};
 use crate::job::panic_error;
-use crate::sampler::negatives_into_checked;
-
-/// A sampler handle for [`fast_entry`]'s function (`NativeSampler.fastHandle()`):
-/// the same sampler as the `NativeSampler` it came from (shared, not copied).
-pub type FastHandle = External<Arc<Sampler>>;
+use crate::sampler::FastHandle;
 
 /// The direct entry `(handle, users, k, out) => undefined`: `k` negatives
 /// per user into `out`, as `NativeSampler.negativesInto`, at a fraction of
@@ -132,10 +127,10 @@ unsafe fn negatives_into(env: sys::napi_env, info: sys::napi_callback_info) -> R
         ));
     }
     // SAFETY: `users` and `out` are live typed arrays of this call;
-    // `negatives_into_checked` rejects overlapping memory before writing.
+    // `negatives` rejects overlapping memory before writing.
     let users = unsafe { std::slice::from_raw_parts(users.0.cast_const(), users.1) };
     let out = unsafe { std::slice::from_raw_parts_mut(out.0, out.1) };
-    negatives_into_checked(handle, users, k, out)
+    negatives(&Caller::Sampler(handle), users, k, out)
 }
 
 /// The data and length of an `Int32Array` argument (a dangling pointer and 0

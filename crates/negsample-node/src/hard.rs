@@ -14,16 +14,18 @@
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use negsample_core::error::check_ids;
-use negsample_core::hard::{self, Embeddings, HardOptions, HardOut, Layout, Strategy};
-use negsample_core::softmax_sampling::{self as ss, expected_count, sample_candidates};
-use negsample_core::Sampler;
+use std::borrow::Cow;
+use std::sync::Arc;
 
-use crate::convert::{check_disjoint, ids_out, integer, into_i32, js_error, span};
+use negsample_core::hard::{self, Embeddings, HardOptions, HardOut, Layout, Strategy};
+use negsample_core::softmax_sampling as ss;
+use negsample_core::{Interactions, Sampler};
+
+use crate::convert::{check_disjoint, ids, ids_out, into_i32, js_error, span, whole};
 use crate::interactions::JsInteractions;
 use crate::job::Job;
 use crate::owned;
-use crate::sampler::{checked_users, JsSampler};
+use crate::sampler::JsSampler;
 
 /// The options of a hard-negatives call.
 #[napi(object)]
@@ -142,25 +144,167 @@ fn options(args: &HardArgs) -> Result<HardOptions> {
             ))
         }
     };
-    let max = i32::MAX as u64;
     Ok(HardOptions {
-        candidates: integer("candidates", args.candidates, 1, max)? as usize,
-        negatives: integer("negatives", args.negatives, 1, max)? as usize,
+        candidates: size(whole("candidates", args.candidates)?),
+        negatives: size(whole("negatives", args.negatives)?),
         strategy,
         layout,
         parallel: args.parallel.unwrap_or(true),
     })
 }
 
-fn dim(args: &HardArgs) -> Result<usize> {
-    integer("dim", args.dim, 1, i32::MAX as u64).map(|d| d as usize)
+/// A whole number as a `usize` (saturating: the engine rejects what is too
+/// large).
+fn size(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}
+
+/// One checked hard-negatives call, ready to run: the one implementation
+/// behind `hardNegativesInto` and `hardNegativesAsync`.
+struct Hard<'a> {
+    sampler: Cow<'a, Arc<Sampler>>,
+    users: Cow<'a, [u32]>,
+    positives: Cow<'a, [u32]>,
+    user_embeddings: Cow<'a, [f32]>,
+    item_embeddings: Cow<'a, [f32]>,
+    dim: usize,
+    options: HardOptions,
+    call: u64,
+}
+
+impl<'a> Hard<'a> {
+    /// Checks the request with the engine's rules (`outputs`: the caller's
+    /// per-row buffers by name and length; `candidates`: its candidates
+    /// buffer), then takes its call number.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        sampler: &'a Arc<Sampler>,
+        users: &'a [i32],
+        positives: &'a [i32],
+        user_embeddings: &'a [f32],
+        item_embeddings: &'a [f32],
+        args: &HardArgs,
+        outputs: &[(&'static str, usize)],
+        candidates: Option<(&'static str, usize)>,
+    ) -> Result<Self> {
+        let options = options(args)?;
+        let dim = size(whole("dim", args.dim)?);
+        let (users, positives) = (ids(users), ids(positives));
+        Embeddings::new(sampler, user_embeddings, item_embeddings, dim).map_err(js_error)?;
+        hard::check_request(sampler, users, positives, &options, outputs, candidates)
+            .map_err(js_error)?;
+        Ok(Hard {
+            sampler: Cow::Borrowed(sampler),
+            users: Cow::Borrowed(users),
+            positives: Cow::Borrowed(positives),
+            user_embeddings: Cow::Borrowed(user_embeddings),
+            item_embeddings: Cow::Borrowed(item_embeddings),
+            dim,
+            options,
+            call: sampler.next_call(),
+        })
+    }
+
+    /// Runs into `out`.
+    fn run(&self, out: HardOut<'_>) -> Result<()> {
+        let s = &self.sampler;
+        let emb = Embeddings::new(s, &self.user_embeddings, &self.item_embeddings, self.dim)
+            .map_err(js_error)?;
+        hard::hard_negatives_into(
+            s,
+            &self.users,
+            &self.positives,
+            &emb,
+            &self.options,
+            self.call,
+            out,
+        )
+        .map_err(js_error)
+    }
+
+    /// As a job for the libuv pool, with its inputs copied, filling the
+    /// buffers `wants` asks for.
+    fn job(self, wants: HardWants) -> AsyncTask<Job<HardResult>> {
+        let hard = Hard {
+            sampler: Cow::Owned(self.sampler.into_owned()),
+            users: Cow::Owned(self.users.into_owned()),
+            positives: Cow::Owned(self.positives.into_owned()),
+            user_embeddings: Cow::Owned(self.user_embeddings.into_owned()),
+            item_embeddings: Cow::Owned(self.item_embeddings.into_owned()),
+            ..self
+        };
+        Job::new(move || {
+            let opts = &hard.options;
+            let rows = hard.users.len() * opts.layout.rows_per_positive(opts.negatives);
+            let pointwise = opts.layout == Layout::Pointwise;
+            let ids = |wanted: bool, len: usize| wanted.then(|| vec![0u32; len]);
+            let floats = |wanted: bool| wanted.then(|| vec![0f32; rows]);
+            let mut items = vec![0u32; rows];
+            let mut scores = vec![0f32; rows];
+            let mut log_probs = floats(wants.log_probs);
+            let mut users = ids(wants.rows, rows);
+            let mut positives = ids(wants.rows && !pointwise, rows);
+            let mut labels = floats(wants.rows && pointwise);
+            let mut candidates = ids(wants.candidates, hard.users.len() * opts.candidates);
+            hard.run(HardOut {
+                items: &mut items,
+                scores: &mut scores,
+                log_probs: log_probs.as_deref_mut(),
+                users: users.as_deref_mut(),
+                positives: positives.as_deref_mut(),
+                labels: labels.as_deref_mut(),
+                candidates: candidates.as_deref_mut(),
+            })?;
+            let js_ids = |v: Vec<u32>| Int32Array::new(into_i32(v));
+            Ok(HardResult {
+                items: js_ids(items),
+                scores: Float32Array::new(scores),
+                log_probs: log_probs.map(Float32Array::new),
+                users: users.map(js_ids),
+                positives: positives.map(js_ids),
+                labels: labels.map(Float32Array::new),
+                candidates: candidates.map(js_ids),
+            })
+        })
+    }
+}
+
+/// A caller buffer's name, memory span and (for per-row buffers) length.
+type Named = (&'static str, (usize, usize), Option<usize>);
+
+/// The caller's buffers by name, span and length.
+fn named(out: &HardBuffers) -> Vec<Named> {
+    fn of<T>(name: &'static str, b: &[T], per_row: bool) -> Named {
+        (name, span(b), per_row.then_some(b.len()))
+    }
+    let mut all = vec![
+        of("out.items", &out.items, true),
+        of("out.scores", &out.scores, true),
+    ];
+    all.extend(
+        out.log_probs
+            .as_deref()
+            .map(|b| of("out.logProbs", b, true)),
+    );
+    all.extend(out.users.as_deref().map(|b| of("out.users", b, true)));
+    all.extend(
+        out.positives
+            .as_deref()
+            .map(|b| of("out.positives", b, true)),
+    );
+    all.extend(out.labels.as_deref().map(|b| of("out.labels", b, true)));
+    all.extend(
+        out.candidates
+            .as_deref()
+            .map(|b| of("out.candidates", b, false)),
+    );
+    all
 }
 
 /// Hard negatives for each positive `(users[j], positives[j])` into caller
 /// buffers (`out.items` and `out.scores` required, the rest optional).
 /// Embeddings are read in place.
 #[napi(catch_unwind)]
-#[allow(clippy::too_many_arguments)]
 pub fn hard_negatives_into(
     sampler: &JsSampler,
     users: Int32ArraySlice,
@@ -170,75 +314,42 @@ pub fn hard_negatives_into(
     args: HardArgs,
     mut out: HardBuffers,
 ) -> Result<()> {
-    let s = &sampler.inner;
-    let opts = options(&args)?;
-    let dim = dim(&args)?;
-    let users = checked_users(s, &users)?;
-    let emb = Embeddings::new(s, &user_embeddings, &item_embeddings, dim).map_err(js_error)?;
-    let mut outputs = vec![
-        ("out.items", span(&out.items)),
-        ("out.scores", span(&out.scores)),
-    ];
-    let mut lengths = vec![
-        ("out.items", out.items.len()),
-        ("out.scores", out.scores.len()),
-    ];
-    for (name, range, len) in [
-        (
-            "out.logProbs",
-            out.log_probs.as_ref().map(|b| span(b)),
-            out.log_probs.as_ref().map(|b| b.len()),
-        ),
-        (
-            "out.users",
-            out.users.as_ref().map(|b| span(b)),
-            out.users.as_ref().map(|b| b.len()),
-        ),
-        (
-            "out.positives",
-            out.positives.as_ref().map(|b| span(b)),
-            out.positives.as_ref().map(|b| b.len()),
-        ),
-        (
-            "out.labels",
-            out.labels.as_ref().map(|b| span(b)),
-            out.labels.as_ref().map(|b| b.len()),
-        ),
-        (
-            "out.candidates",
-            out.candidates.as_ref().map(|b| span(b)),
-            None,
-        ),
-    ] {
-        if let Some(range) = range {
-            outputs.push((name, range));
-        }
-        if let Some(len) = len {
-            lengths.push((name, len));
-        }
-    }
+    let buffers = named(&out);
+    let spans: Vec<_> = buffers
+        .iter()
+        .map(|&(name, span, _)| (name, span))
+        .collect();
     check_disjoint(
-        &outputs,
+        &spans,
         &[
-            ("users", span(users)),
+            ("users", span(&users)),
             ("positives", span(&positives)),
             ("userEmbeddings", span(&user_embeddings)),
             ("itemEmbeddings", span(&item_embeddings)),
         ],
     )?;
-    hard::check_request(
-        s,
-        users,
+    let lengths: Vec<_> = buffers
+        .iter()
+        .filter_map(|&(name, _, len)| Some((name, len?)))
+        .collect();
+    let candidates = out
+        .candidates
+        .as_deref()
+        .map(|b| ("out.candidates", b.len()));
+    let (ue, ie) = (&*user_embeddings, &*item_embeddings);
+    let hard = Hard::new(
+        &sampler.inner,
+        &users,
         &positives,
-        &opts,
+        ue,
+        ie,
+        &args,
         &lengths,
-        out.candidates.as_ref().map(|b| b.len()),
-    )
-    .map_err(js_error)?;
-    let call = s.next_call();
+        candidates,
+    )?;
     // SAFETY: live typed arrays for the duration of this synchronous call,
     // pairwise disjoint and disjoint from the inputs (checked above).
-    let buffers = unsafe {
+    hard.run(unsafe {
         HardOut {
             items: ids_out(out.items.as_mut()),
             scores: out.scores.as_mut(),
@@ -248,13 +359,12 @@ pub fn hard_negatives_into(
             labels: out.labels.as_mut().map(|b| b.as_mut()),
             candidates: out.candidates.as_mut().map(|b| ids_out(b.as_mut())),
         }
-    };
-    hard::hard_negatives_into(s, users, &positives, &emb, &opts, call, buffers).map_err(js_error)
+    })
 }
 
 /// Hard negatives computed off the JavaScript thread. Inputs (embeddings
 /// included) are copied when called.
-#[napi(ts_return_type = "Promise<HardResult>")]
+#[napi(ts_return_type = "Promise<HardResult>", catch_unwind)]
 pub fn hard_negatives_async(
     sampler: &JsSampler,
     users: Int32ArraySlice,
@@ -264,184 +374,88 @@ pub fn hard_negatives_async(
     args: HardArgs,
     wants: HardWants,
 ) -> Result<AsyncTask<Job<HardResult>>> {
-    let s = sampler.inner.clone();
-    let opts = options(&args)?;
-    let dim = dim(&args)?;
-    let users = checked_users(&s, &users)?.to_vec();
-    Embeddings::new(&s, &user_embeddings, &item_embeddings, dim).map_err(js_error)?;
-    hard::check_request(&s, &users, &positives, &opts, &[], None).map_err(js_error)?;
-    let call = s.next_call();
-    let (positives, ue, ie) = (
-        positives.to_vec(),
-        user_embeddings.to_vec(),
-        item_embeddings.to_vec(),
-    );
-    Ok(Job::new(move || {
-        let emb = Embeddings::new(&s, &ue, &ie, dim).map_err(js_error)?;
-        let rows = users.len() * opts.layout.rows_per_positive(opts.negatives);
-        let pointwise = opts.layout == Layout::Pointwise;
-        let mut items = vec![0u32; rows];
-        let mut scores = vec![0f32; rows];
-        let mut log_probs = wants.log_probs.then(|| vec![0f32; rows]);
-        let mut out_users = wants.rows.then(|| vec![0u32; rows]);
-        let mut out_positives = (wants.rows && !pointwise).then(|| vec![0u32; rows]);
-        let mut labels = (wants.rows && pointwise).then(|| vec![0f32; rows]);
-        let mut candidates = wants
-            .candidates
-            .then(|| vec![0u32; users.len() * opts.candidates]);
-        hard::hard_negatives_into(
-            &s,
-            &users,
-            &positives,
-            &emb,
-            &opts,
-            call,
-            HardOut {
-                items: &mut items,
-                scores: &mut scores,
-                log_probs: log_probs.as_deref_mut(),
-                users: out_users.as_deref_mut(),
-                positives: out_positives.as_deref_mut(),
-                labels: labels.as_deref_mut(),
-                candidates: candidates.as_deref_mut(),
-            },
-        )
-        .map_err(js_error)?;
-        Ok(HardResult {
-            items: Int32Array::new(into_i32(items)),
-            scores: Float32Array::new(scores),
-            log_probs: log_probs.map(Float32Array::new),
-            users: out_users.map(|v| Int32Array::new(into_i32(v))),
-            positives: out_positives.map(|v| Int32Array::new(into_i32(v))),
-            labels: labels.map(Float32Array::new),
-            candidates: candidates.map(|v| Int32Array::new(into_i32(v))),
-        })
-    }))
+    let (ue, ie) = (&*user_embeddings, &*item_embeddings);
+    let hard = Hard::new(&sampler.inner, &users, &positives, ue, ie, &args, &[], None)?;
+    Ok(hard.job(wants))
 }
 
-/// A checked sampled-softmax request: positives, `S`, users (for the
-/// mask) and the call number.
-type SoftmaxRequest = (Vec<u32>, usize, Option<Vec<u32>>, u64);
-
-/// Checked ids of a mask request: users, columns, positives.
-type MaskIds = (Vec<u32>, Vec<u32>, Option<Vec<u32>>);
-
-/// Checks a sampled-softmax request and takes its call number.
-fn softmax_request(
-    s: &Sampler,
-    positives: &[i32],
-    num_sampled: f64,
-    unique: bool,
-    users: Option<&[i32]>,
-) -> Result<SoftmaxRequest> {
-    let n = s.interactions().num_items() as u64;
-    let positives = check_ids("positives", positives, n)
-        .map_err(js_error)?
-        .to_vec();
-    let num_sampled = integer("numSampled", num_sampled, 1, i32::MAX as u64)? as usize;
-    ss::check_candidates(s, num_sampled, unique).map_err(js_error)?;
-    let users = match users {
-        None => None,
-        Some(u) => {
-            if u.len() != positives.len() {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!(
-                        "users.length is {}, expected positives.length ({})",
-                        u.len(),
-                        positives.len()
-                    ),
-                ));
-            }
-            let cells = u.len() as u128 * num_sampled as u128;
-            if cells > i32::MAX as u128 {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!("the hit mask would have {cells} entries (users.length * numSampled); at most {} fit", i32::MAX),
-                ));
-            }
-            Some(checked_users(s, u)?.to_vec())
-        }
-    };
-    Ok((positives, num_sampled, users, s.next_call()))
-}
-
-/// A sampled-softmax result before it is handed to JavaScript.
-struct SoftmaxParts {
-    candidates: Vec<u32>,
-    candidate_log_q: Vec<f32>,
-    candidate_expected_counts: Vec<f32>,
-    positive_log_q: Vec<f32>,
-    positive_expected_counts: Vec<f32>,
-    num_tries: f64,
-    hits: Option<Vec<f32>>,
-}
-
-impl SoftmaxParts {
-    /// As external buffers (for the `...Async` form, whose Promise settles
-    /// on the event loop, which frees them).
-    fn external(self) -> SampledSoftmaxResult {
-        SampledSoftmaxResult {
-            candidates: Int32Array::new(into_i32(self.candidates)),
-            candidate_log_q: Float32Array::new(self.candidate_log_q),
-            candidate_expected_counts: Float32Array::new(self.candidate_expected_counts),
-            positive_log_q: Float32Array::new(self.positive_log_q),
-            positive_expected_counts: Float32Array::new(self.positive_expected_counts),
-            num_tries: self.num_tries,
-            hits: self.hits.map(Float32Array::new),
-        }
-    }
-
-    /// As V8-owned copies (for the synchronous form: see `owned`).
-    fn owned(self, env: &Env) -> Result<SampledSoftmaxResult> {
-        Ok(SampledSoftmaxResult {
-            candidates: owned::ids(env, &self.candidates)?,
-            candidate_log_q: owned::floats(env, &self.candidate_log_q)?,
-            candidate_expected_counts: owned::floats(env, &self.candidate_expected_counts)?,
-            positive_log_q: owned::floats(env, &self.positive_log_q)?,
-            positive_expected_counts: owned::floats(env, &self.positive_expected_counts)?,
-            num_tries: self.num_tries,
-            hits: self.hits.map(|h| owned::floats(env, &h)).transpose()?,
-        })
-    }
-}
-
-fn sampled_softmax_compute(
-    s: &Sampler,
-    positives: &[u32],
+/// One checked sampled-softmax call, ready to run: the one implementation
+/// behind `sampledSoftmax` and `sampledSoftmaxAsync`.
+struct Softmax<'a> {
+    sampler: Cow<'a, Arc<Sampler>>,
+    positives: Cow<'a, [u32]>,
+    users: Option<Cow<'a, [u32]>>,
     num_sampled: usize,
     unique: bool,
-    users: Option<&[u32]>,
-    call: u64,
     parallel: bool,
-) -> Result<SoftmaxParts> {
-    let c = sample_candidates(s, num_sampled, unique, call).map_err(js_error)?;
-    let log_q = s.log_probabilities();
-    let count = |i: u32| expected_count(s.probability(i), num_sampled, c.num_tries) as f32;
-    let hits = match users {
-        None => None,
-        Some(users) => {
-            let mut mask = vec![0f32; users.len() * c.items.len()];
-            ss::accidental_hits_into(
-                s.interactions(),
-                users,
-                Some(positives),
-                &c.items,
-                parallel,
-                &mut mask,
-            )
+    call: u64,
+}
+
+impl<'a> Softmax<'a> {
+    /// Checks the request with the engine's rules, then takes its call
+    /// number.
+    fn new(
+        sampler: &'a Arc<Sampler>,
+        positives: &'a [i32],
+        num_sampled: f64,
+        unique: bool,
+        users: Option<&'a [i32]>,
+        parallel: Option<bool>,
+    ) -> Result<Self> {
+        let num_sampled = size(whole("numSampled", num_sampled)?);
+        let (positives, users) = (ids(positives), users.map(ids));
+        ss::check_sampled_softmax(sampler, positives, num_sampled, unique, users)
             .map_err(js_error)?;
-            Some(mask)
-        }
-    };
-    Ok(SoftmaxParts {
-        candidate_log_q: c.items.iter().map(|&i| log_q[i as usize]).collect(),
-        candidate_expected_counts: c.items.iter().map(|&i| count(i)).collect(),
-        positive_log_q: positives.iter().map(|&i| log_q[i as usize]).collect(),
-        positive_expected_counts: positives.iter().map(|&i| count(i)).collect(),
-        num_tries: c.num_tries as f64,
-        candidates: c.items,
-        hits,
+        Ok(Softmax {
+            sampler: Cow::Borrowed(sampler),
+            positives: Cow::Borrowed(positives),
+            users: users.map(Cow::Borrowed),
+            num_sampled,
+            unique,
+            parallel: parallel.unwrap_or(true),
+            call: sampler.next_call(),
+        })
+    }
+
+    fn run(&self) -> Result<ss::SampledSoftmax> {
+        ss::sampled_softmax(
+            &self.sampler,
+            &self.positives,
+            self.num_sampled,
+            self.unique,
+            self.users.as_deref(),
+            self.call,
+            self.parallel,
+        )
+        .map_err(js_error)
+    }
+}
+
+/// A sampled-softmax result as external buffers (for the `...Async` form,
+/// whose Promise settles on the event loop, which frees them).
+fn external(r: ss::SampledSoftmax) -> SampledSoftmaxResult {
+    SampledSoftmaxResult {
+        candidates: Int32Array::new(into_i32(r.candidates)),
+        candidate_log_q: Float32Array::new(r.candidate_log_q),
+        candidate_expected_counts: Float32Array::new(r.candidate_expected_counts),
+        positive_log_q: Float32Array::new(r.positive_log_q),
+        positive_expected_counts: Float32Array::new(r.positive_expected_counts),
+        num_tries: r.num_tries as f64,
+        hits: r.hits.map(Float32Array::new),
+    }
+}
+
+/// A sampled-softmax result as V8-owned copies (for the synchronous form:
+/// see `owned.rs`).
+fn v8_owned(env: &Env, r: ss::SampledSoftmax) -> Result<SampledSoftmaxResult> {
+    Ok(SampledSoftmaxResult {
+        candidates: owned::ids(env, &r.candidates)?,
+        candidate_log_q: owned::floats(env, &r.candidate_log_q)?,
+        candidate_expected_counts: owned::floats(env, &r.candidate_expected_counts)?,
+        positive_log_q: owned::floats(env, &r.positive_log_q)?,
+        positive_expected_counts: owned::floats(env, &r.positive_expected_counts)?,
+        num_tries: r.num_tries as f64,
+        hits: r.hits.map(|h| owned::floats(env, &h)).transpose()?,
     })
 }
 
@@ -460,22 +474,19 @@ pub fn sampled_softmax(
     parallel: Option<bool>,
 ) -> Result<SampledSoftmaxResult> {
     let s = &sampler.inner;
-    let (positives, num_sampled, users, call) =
-        softmax_request(s, &positives, num_sampled, unique, users.as_deref())?;
-    sampled_softmax_compute(
+    let call = Softmax::new(
         s,
         &positives,
         num_sampled,
         unique,
         users.as_deref(),
-        call,
-        parallel.unwrap_or(true),
-    )?
-    .owned(env)
+        parallel,
+    )?;
+    v8_owned(env, call.run()?)
 }
 
 /// As `sampledSoftmax`, computed off the JavaScript thread.
-#[napi(ts_return_type = "Promise<SampledSoftmaxResult>")]
+#[napi(ts_return_type = "Promise<SampledSoftmaxResult>", catch_unwind)]
 pub fn sampled_softmax_async(
     sampler: &JsSampler,
     positives: Int32ArraySlice,
@@ -484,41 +495,44 @@ pub fn sampled_softmax_async(
     users: Option<Int32ArraySlice>,
     parallel: Option<bool>,
 ) -> Result<AsyncTask<Job<SampledSoftmaxResult>>> {
-    let s = sampler.inner.clone();
-    let (positives, num_sampled, users, call) =
-        softmax_request(&s, &positives, num_sampled, unique, users.as_deref())?;
-    Ok(Job::new(move || {
-        sampled_softmax_compute(
-            &s,
-            &positives,
-            num_sampled,
-            unique,
-            users.as_deref(),
-            call,
-            parallel.unwrap_or(true),
-        )
-        .map(SoftmaxParts::external)
-    }))
+    let s = &sampler.inner;
+    let call = Softmax::new(
+        s,
+        &positives,
+        num_sampled,
+        unique,
+        users.as_deref(),
+        parallel,
+    )?;
+    let call = Softmax {
+        sampler: Cow::Owned(call.sampler.into_owned()),
+        positives: Cow::Owned(call.positives.into_owned()),
+        users: call.users.map(|u| Cow::Owned(u.into_owned())),
+        ..call
+    };
+    Ok(Job::new(move || call.run().map(external)))
 }
 
-/// Checked ids of a mask request.
-fn mask_ids(
-    m: &negsample_core::Interactions,
-    users: &[i32],
-    items: &[i32],
-    items_name: &'static str,
-    positives: Option<&[i32]>,
-) -> Result<MaskIds> {
-    let users = check_ids("users", users, m.num_users() as u64).map_err(js_error)?;
-    let items = check_ids(items_name, items, m.num_items() as u64).map_err(js_error)?;
-    let positives = positives
-        .map(|p| check_ids("positives", p, m.num_items() as u64).map_err(js_error))
-        .transpose()?;
-    Ok((
-        users.to_vec(),
-        items.to_vec(),
-        positives.map(|p| p.to_vec()),
-    ))
+/// One accidental-hit mask: with `candidates`, rows x candidates (the
+/// row's positive counted too, if given); without, in batch (rows x rows,
+/// `items` the rows' items). The one implementation behind
+/// `accidentalHitsInto`, `inBatchHitsInto` and `hitsAsync`.
+fn hits_into(
+    m: &Interactions,
+    users: &[u32],
+    columns: Option<&[u32]>,
+    items: Option<&[u32]>,
+    parallel: bool,
+    out: &mut [f32],
+) -> Result<()> {
+    match columns {
+        Some(c) => ss::accidental_hits_into(m, users, items, c, parallel, out),
+        None => {
+            let items = items.unwrap_or(&[]);
+            ss::in_batch_hits_into(m, users, items, parallel, out)
+        }
+    }
+    .map_err(js_error)
 }
 
 /// The accidental-hit mask (users.length x candidates.length) into `out`:
@@ -530,20 +544,21 @@ pub fn accidental_hits_into(
     users: Int32ArraySlice,
     candidates: Int32ArraySlice,
     positives: Option<Int32ArraySlice>,
-    mut out: Float32ArraySlice,
+    out: Float32ArraySlice,
     parallel: Option<bool>,
 ) -> Result<()> {
-    let m = &interactions.inner;
-    let (u, c, p) = mask_ids(m, &users, &candidates, "candidates", positives.as_deref())?;
     let mut inputs = vec![("users", span(&users)), ("candidates", span(&candidates))];
-    if let Some(p) = positives.as_ref() {
-        inputs.push(("positives", span(p)));
-    }
-    check_disjoint(&[("out", span(&out))], &inputs)?;
-    // SAFETY: live array for this synchronous call, disjoint from the inputs.
-    let out = unsafe { out.as_mut() };
-    ss::accidental_hits_into(m, &u, p.as_deref(), &c, parallel.unwrap_or(true), out)
-        .map_err(js_error)
+    inputs.extend(positives.as_deref().map(|p| ("positives", span(p))));
+    let positives = positives.as_deref().map(ids);
+    caller_mask(
+        interactions,
+        &users,
+        Some(ids(&candidates)),
+        positives,
+        out,
+        &inputs,
+        parallel,
+    )
 }
 
 /// The in-batch accidental-hit mask (users.length x users.length) into
@@ -554,24 +569,51 @@ pub fn in_batch_hits_into(
     interactions: &JsInteractions,
     users: Int32ArraySlice,
     items: Int32ArraySlice,
-    mut out: Float32ArraySlice,
+    out: Float32ArraySlice,
     parallel: Option<bool>,
 ) -> Result<()> {
-    let m = &interactions.inner;
-    let (u, i, _) = mask_ids(m, &users, &items, "items", None)?;
-    check_disjoint(
-        &[("out", span(&out))],
-        &[("users", span(&users)), ("items", span(&items))],
-    )?;
-    // SAFETY: live array for this synchronous call, disjoint from the inputs.
+    let inputs = [("users", span(&users)), ("items", span(&items))];
+    caller_mask(
+        interactions,
+        &users,
+        None,
+        Some(ids(&items)),
+        out,
+        &inputs,
+        parallel,
+    )
+}
+
+/// A mask into the caller's `out`, after checking it shares no memory with
+/// an input.
+fn caller_mask(
+    interactions: &JsInteractions,
+    users: &[i32],
+    columns: Option<&[u32]>,
+    items: Option<&[u32]>,
+    mut out: Float32ArraySlice,
+    inputs: &[(&str, (usize, usize))],
+    parallel: Option<bool>,
+) -> Result<()> {
+    check_disjoint(&[("out", span(&out))], inputs)?;
+    // SAFETY: a live array for this synchronous call, disjoint from the
+    // inputs (checked above).
     let out = unsafe { out.as_mut() };
-    ss::in_batch_hits_into(m, &u, &i, parallel.unwrap_or(true), out).map_err(js_error)
+    let parallel = parallel.unwrap_or(true);
+    hits_into(
+        &interactions.inner,
+        ids(users),
+        columns,
+        items,
+        parallel,
+        out,
+    )
 }
 
 /// A mask computed off the JavaScript thread: with `candidates`, rows x
 /// candidates (positives optional); without, in batch (rows x rows, with
 /// `positives` as the rows' items).
-#[napi(ts_return_type = "Promise<Float32Array>")]
+#[napi(ts_return_type = "Promise<Float32Array>", catch_unwind)]
 pub fn hits_async(
     interactions: &JsInteractions,
     users: Int32ArraySlice,
@@ -579,39 +621,21 @@ pub fn hits_async(
     positives: Option<Int32ArraySlice>,
 ) -> Result<AsyncTask<Job<Float32Array>>> {
     let m = interactions.inner.clone();
-    let in_batch = candidates.is_none();
-    let (u, c, p) = match candidates.as_deref() {
-        Some(c) => mask_ids(&m, &users, c, "candidates", positives.as_deref())?,
-        None => {
-            let items = positives.as_deref().ok_or_else(|| {
-                Error::new(
-                    Status::InvalidArg,
-                    "items are required for an in-batch mask".to_string(),
-                )
-            })?;
-            let (u, i, _) = mask_ids(&m, &users, items, "items", None)?;
-            (u, i, None)
-        }
-    };
-    let columns = if in_batch { u.len() } else { c.len() };
-    let cells = u.len() as u128 * columns as u128;
-    if cells > i32::MAX as u128 {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!(
-                "rows * candidates must be at most {} mask entries, got {} * {columns}",
-                i32::MAX,
-                u.len()
-            ),
-        ));
-    }
+    let users = ids(&users).to_vec();
+    let columns = candidates.as_deref().map(|c| ids(c).to_vec());
+    let items = positives.as_deref().map(|p| ids(p).to_vec());
+    let width = columns.as_ref().map_or(users.len(), |c| c.len());
+    let cells = ss::mask_entries(users.len(), width).map_err(js_error)?;
     Ok(Job::new(move || {
-        let mut out = vec![0f32; cells as usize];
-        if in_batch {
-            ss::in_batch_hits_into(&m, &u, &c, true, &mut out).map_err(js_error)?;
-        } else {
-            ss::accidental_hits_into(&m, &u, p.as_deref(), &c, true, &mut out).map_err(js_error)?;
-        }
+        let mut out = vec![0f32; cells];
+        hits_into(
+            &m,
+            &users,
+            columns.as_deref(),
+            items.as_deref(),
+            true,
+            &mut out,
+        )?;
         Ok(Float32Array::new(out))
     }))
 }

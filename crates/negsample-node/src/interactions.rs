@@ -9,7 +9,7 @@ use napi_derive::napi;
 use negsample_core::csr::MAX_IDS;
 use negsample_core::Interactions;
 
-use crate::convert::{integer, js_error};
+use crate::convert::{ids, integer, js_error, whole};
 use crate::owned;
 
 /// The positives of every user, as a CSR matrix (rows sorted, no repeats).
@@ -39,8 +39,8 @@ impl JsInteractions {
     ) -> Result<Self> {
         let num_users = optional_count("numUsers", num_users)?;
         let num_items = optional_count("numItems", num_items)?;
-        let inner =
-            Interactions::from_coo(&users, &items, num_users, num_items).map_err(js_error)?;
+        let inner = Interactions::from_coo(ids(&users), ids(&items), num_users, num_items)
+            .map_err(js_error)?;
         Ok(JsInteractions {
             inner: Arc::new(inner),
             tables: Default::default(),
@@ -58,9 +58,9 @@ impl JsInteractions {
         let offsets = indptr
             .iter()
             .enumerate()
-            .map(|(j, &p)| integer(&format!("indptr[{j}]"), p, 0, 1 << 53).map(|p| p as i64))
-            .collect::<Result<Vec<i64>>>()?;
-        let inner = Interactions::from_csr(&offsets, &indices, num_items).map_err(js_error)?;
+            .map(|(j, &p)| whole(&format!("indptr[{j}]"), p))
+            .collect::<Result<Vec<u64>>>()?;
+        let inner = Interactions::from_csr(&offsets, ids(&indices), num_items).map_err(js_error)?;
         Ok(JsInteractions {
             inner: Arc::new(inner),
             tables: Default::default(),

@@ -444,7 +444,8 @@ impl JsIdMap {
         env: &Env,
         dense: Int32Array,
     ) -> Result<Either<Float64Array, Vec<String>>> {
-        let ids = negsample_core::error::check_ids("dense", &dense, self.inner.len() as u64)
+        let ids = crate::convert::ids(&dense);
+        negsample_core::error::check_ids("dense", ids, self.inner.len() as u64)
             .map_err(js_error)?;
         if self.inner.is_int() {
             let out = ids

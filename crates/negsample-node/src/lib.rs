@@ -8,7 +8,9 @@
 
 #![deny(clippy::all)]
 
+mod buffers;
 mod convert;
+mod draw;
 mod epoch;
 mod evaluate;
 mod fast_call;

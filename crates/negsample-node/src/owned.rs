@@ -86,3 +86,78 @@ pub fn ints(env: &Env, values: &[i32]) -> Result<Int32Array> {
     let as_u32 = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u32>(), values.len()) };
     ids(env, as_u32)
 }
+
+/// A fresh zeroed typed array of `len` elements of kind `kind` in memory V8
+/// owns, and its data.
+///
+/// # Safety
+/// The data is valid only while the array is alive: use it within the
+/// current synchronous call, while the caller holds the array.
+unsafe fn v8_new_array(
+    env: &Env,
+    kind: i32,
+    len: usize,
+    element: usize,
+) -> Result<(sys::napi_value, *mut u8)> {
+    let bytes = len.checked_mul(element).ok_or_else(|| {
+        napi::Error::new(
+            Status::InvalidArg,
+            format!("{len} elements do not fit in memory"),
+        )
+    })?;
+    let mut data = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    let mut array = ptr::null_mut();
+    // SAFETY: plain N-API calls on the current env, on the JavaScript thread.
+    unsafe {
+        check_status!(sys::napi_create_arraybuffer(
+            env.raw(),
+            bytes,
+            &mut data,
+            &mut buffer
+        ))?;
+        check_status!(sys::napi_create_typedarray(
+            env.raw(),
+            kind,
+            len,
+            buffer,
+            0,
+            &mut array
+        ))?;
+    }
+    let data = if bytes == 0 {
+        ptr::NonNull::<u32>::dangling().as_ptr().cast::<u8>()
+    } else {
+        data.cast::<u8>()
+    };
+    Ok((array, data))
+}
+
+/// A fresh `Int32Array` of `len` ids in V8-owned memory, and its elements as
+/// engine ids to fill.
+///
+/// # Safety
+/// As [`v8_new_array`]: the slice must not outlive the current synchronous
+/// call, nor the array.
+pub unsafe fn new_ids<'a>(env: &Env, len: usize) -> Result<(Int32Array, &'a mut [u32])> {
+    // SAFETY: the caller's contract; the array holds `len` 4-byte elements.
+    unsafe {
+        let (array, data) = v8_new_array(env, sys::TypedarrayType::int32_array, len, 4)?;
+        let js = Int32Array::from_napi_value(env.raw(), array)?;
+        Ok((js, std::slice::from_raw_parts_mut(data.cast::<u32>(), len)))
+    }
+}
+
+/// A fresh `Float32Array` of `len` values in V8-owned memory, and its
+/// elements to fill.
+///
+/// # Safety
+/// As [`new_ids`].
+pub unsafe fn new_floats<'a>(env: &Env, len: usize) -> Result<(Float32Array, &'a mut [f32])> {
+    // SAFETY: as in `new_ids`.
+    unsafe {
+        let (array, data) = v8_new_array(env, sys::TypedarrayType::float32_array, len, 4)?;
+        let js = Float32Array::from_napi_value(env.raw(), array)?;
+        Ok((js, std::slice::from_raw_parts_mut(data.cast::<f32>(), len)))
+    }
+}
