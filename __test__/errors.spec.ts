@@ -321,9 +321,9 @@ const rangeCases: Case[] = [
 
   // user queries
   ...(['hasNegative', 'usesComplement'] as const).flatMap((method): Case[] => [
-    { name: `${method}: user = -1`, call: () => sampler[method](-1), error: RangeError, message: /^user must be an integer in \[0, 3\], got -1$/ },
+    { name: `${method}: user = -1`, call: () => sampler[method](-1), error: RangeError, message: /^user must be a non-negative safe integer, got -1$/ },
     { name: `${method}: user = numUsers`, call: () => sampler[method](4), error: RangeError, message: /^user must be an integer in \[0, 3\], got 4$/ },
-    { name: `${method}: user = 0.5`, call: () => sampler[method](0.5), error: RangeError, message: /^user must be an integer .*got 0\.5$/ },
+    { name: `${method}: user = 0.5`, call: () => sampler[method](0.5), error: RangeError, message: /^user must be a non-negative safe integer, got 0\.5$/ },
   ]),
 
   // k

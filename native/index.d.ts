@@ -245,8 +245,12 @@ export interface HardArgs {
   parallel?: boolean
 }
 
-/** Caller buffers of a hard-negatives call (see `HardOut` in the engine). */
-export interface HardBuffers {
+/**
+ * The arrays of a hard-negatives call: the caller's buffers of
+ * `hardNegativesInto` and the result of `hardNegativesAsync` (see `HardOut`
+ * in the engine).
+ */
+export interface HardArrays {
   /** Pairwise: the negatives; pointwise: each positive then its negatives. */
   items: Int32Array
   /** The score of each row's item. */
@@ -255,9 +259,9 @@ export interface HardBuffers {
   logProbs?: Float32Array
   /** Optional: the user of each row. */
   users?: Int32Array
-  /** Optional: the positive of each row. */
+  /** Optional: the positive of each row (pairwise). */
   positives?: Int32Array
-  /** Optional: the label of each row. */
+  /** Optional: the label of each row (pointwise). */
   labels?: Float32Array
   /** Optional: every candidate drawn, `M` per positive. */
   candidates?: Int32Array
@@ -267,32 +271,14 @@ export interface HardBuffers {
  * Hard negatives computed off the JavaScript thread. Inputs (embeddings
  * included) are copied when called.
  */
-export declare function hardNegativesAsync(sampler: JsSampler, users: Int32Array, positives: Int32Array, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, args: HardArgs, wants: HardWants): Promise<HardResult>
+export declare function hardNegativesAsync(sampler: JsSampler, users: Int32Array, positives: Int32Array, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, args: HardArgs, wants: HardWants): Promise<HardArrays>
 
 /**
  * Hard negatives for each positive `(users[j], positives[j])` into caller
  * buffers (`out.items` and `out.scores` required, the rest optional).
  * Embeddings are read in place.
  */
-export declare function hardNegativesInto(sampler: JsSampler, users: Int32Array, positives: Int32Array, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, args: HardArgs, out: HardBuffers): void
-
-/** The result of an `...Async` hard-negatives call. */
-export interface HardResult {
-  /** Pairwise: the negatives; pointwise: each positive then its negatives. */
-  items: Int32Array
-  /** The score of each row's item. */
-  scores: Float32Array
-  /** ln q of each row's item, if asked for. */
-  logProbs?: Float32Array
-  /** The user of each row, if asked for. */
-  users?: Int32Array
-  /** The positive of each row (pairwise), if asked for. */
-  positives?: Int32Array
-  /** The label of each row (pointwise), if asked for. */
-  labels?: Float32Array
-  /** Every candidate drawn, if asked for. */
-  candidates?: Int32Array
-}
+export declare function hardNegativesInto(sampler: JsSampler, users: Int32Array, positives: Int32Array, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, args: HardArgs, out: HardArrays): void
 
 /** What to allocate for an `...Async` hard-negatives call. */
 export interface HardWants {
@@ -472,10 +458,22 @@ export interface Positives {
  * mask (rows x candidates) too. The arrays are V8-owned copies (see
  * `owned`), so a synchronous loop of calls holds no dropped result.
  */
-export declare function sampledSoftmax(sampler: JsSampler, positives: Int32Array, numSampled: number, unique: boolean, users?: Int32Array | undefined | null, parallel?: boolean | undefined | null): SampledSoftmaxResult
+export declare function sampledSoftmax(sampler: JsSampler, positives: Int32Array, args: SampledSoftmaxArgs): SampledSoftmaxResult
+
+/** The request of a sampled-softmax call (the TypeScript options). */
+export interface SampledSoftmaxArgs {
+  /** `S`, the number of shared candidates. */
+  numSampled: number
+  /** Draw `S` distinct candidates (default false). */
+  unique?: boolean
+  /** The rows' users: also compute the accidental-hit mask. */
+  users?: Int32Array
+  /** Spread the mask over the thread pool (default true; same output). */
+  parallel?: boolean
+}
 
 /** As `sampledSoftmax`, computed off the JavaScript thread. */
-export declare function sampledSoftmaxAsync(sampler: JsSampler, positives: Int32Array, numSampled: number, unique: boolean, users?: Int32Array | undefined | null, parallel?: boolean | undefined | null): Promise<SampledSoftmaxResult>
+export declare function sampledSoftmaxAsync(sampler: JsSampler, positives: Int32Array, args: SampledSoftmaxArgs): Promise<SampledSoftmaxResult>
 
 /** A batch's shared sampled-softmax candidates. */
 export interface SampledSoftmaxResult {

@@ -100,6 +100,18 @@ export function expectInteger(name: string, value: unknown, min: number, max = N
   return value
 }
 
+/**
+ * Throws a `TypeError` unless `value` is a number. Its range is the engine's to check (one rule,
+ * one place): use this for every number that crosses into Rust, and {@link expectInteger} only
+ * for numbers that JavaScript alone uses.
+ */
+export function expectNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number, got ${describe(value)}`)
+  }
+  return value
+}
+
 /** Throws a `TypeError` unless `value` is a non-null object (not an array). */
 export function expectObject(name: string, value: unknown): asserts value is object {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -111,7 +111,7 @@ function result(r: SampledSoftmaxResult): SampledSoftmaxResult {
 export function sampledSoftmax(sampler: Sampler, positives: Int32Array, options: SampledSoftmaxOptions): SampledSoftmaxResult {
   const handle = samplerHandle(sampler)
   const o = softmaxArgs(positives, options)
-  return result(native(() => nativeSampledSoftmax(handle, positives, o.numSampled, o.unique ?? false, o.users, o.parallel)))
+  return result(native(() => nativeSampledSoftmax(handle, positives, o)))
 }
 
 /** As {@link sampledSoftmax}, computed off the JavaScript thread (inputs copied when called). */
@@ -122,7 +122,7 @@ export async function sampledSoftmaxAsync(
 ): Promise<SampledSoftmaxResult> {
   const handle = samplerHandle(sampler)
   const o = softmaxArgs(positives, options)
-  return result(await nativeAsync(() => nativeSampledSoftmaxAsync(handle, positives, o.numSampled, o.unique ?? false, o.users, o.parallel)))
+  return result(await nativeAsync(() => nativeSampledSoftmaxAsync(handle, positives, o)))
 }
 
 /** Options of {@link accidentalHits}. */

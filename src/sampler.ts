@@ -16,6 +16,7 @@ import {
   expectInt32Array,
   expectInteger,
   expectLength,
+  expectNumber,
   expectObject,
   expectOptions,
   native,
@@ -234,13 +235,13 @@ export class Sampler {
 
   /** Whether `user` has at least one item it has not interacted with (and a positive proposal weight). */
   hasNegative(user: number): boolean {
-    expectInteger('user', user, 0, this.interactions.numUsers - 1)
+    expectNumber('user', user)
     return native(() => this.#native.hasNegative(user))
   }
 
   /** Whether `user`'s negatives are drawn from its complement (its positives hold >= half the proposal mass). */
   usesComplement(user: number): boolean {
-    expectInteger('user', user, 0, this.interactions.numUsers - 1)
+    expectNumber('user', user)
     return native(() => this.#native.usesComplement(user))
   }
 

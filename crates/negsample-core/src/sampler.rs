@@ -620,10 +620,10 @@ impl Sampler {
 
     /// Checks a whole request before anything is drawn (and before a call
     /// number is taken): `k >= 1`; `users.len() * rows_per_positive` rows
-    /// fit an output; `items` (the positives, if any) as long as `users`
-    /// with ids in range (`items` comes with the name the caller gives
-    /// it); every output as long as the rows; every user in range with a
-    /// possible negative.
+    /// fit an output; every user in range with a possible negative;
+    /// `items` (the positives, if any) as long as `users` with ids in range
+    /// (`items` comes with the name the caller gives it); every output as
+    /// long as the rows.
     ///
     /// # Errors
     /// The first failing check, as [`Error::OutOfRange`] (`k`),
@@ -638,6 +638,7 @@ impl Sampler {
         outputs: &[(&'static str, usize)],
     ) -> Result<()> {
         let rows = Self::output_rows(users.len(), k, rows_per_positive)?;
+        self.check_users(users)?;
         if let Some((name, items)) = items {
             if items.len() != users.len() {
                 return Err(Error::LengthMismatch {
@@ -657,7 +658,7 @@ impl Sampler {
                 });
             }
         }
-        self.check_users(users)
+        Ok(())
     }
 
     /// Draws `k` negatives for each of `users` into `out` (`users.len() * k`

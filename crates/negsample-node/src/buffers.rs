@@ -224,15 +224,15 @@ pub fn fresh(
     // SAFETY: the arrays are created here, alive while this function holds
     // them, and filled before JavaScript can see them.
     unsafe {
-        let (users, users_out) = owned::new_ids(env, rows)?;
+        let (users, users_out) = owned::fresh::<u32>(env, rows)?;
         match shape {
             Shape::Negatives => {
                 fill(Out::Negatives(users_out))?;
                 Ok(Either3::A(users))
             }
             Shape::Pairwise => {
-                let (positives, positives_out) = owned::new_ids(env, rows)?;
-                let (negatives, negatives_out) = owned::new_ids(env, rows)?;
+                let (positives, positives_out) = owned::fresh::<u32>(env, rows)?;
+                let (negatives, negatives_out) = owned::fresh::<u32>(env, rows)?;
                 fill(Out::Pairwise(PairwiseOut {
                     users: users_out,
                     positives: positives_out,
@@ -245,8 +245,8 @@ pub fn fresh(
                 }))
             }
             Shape::Pointwise => {
-                let (items, items_out) = owned::new_ids(env, rows)?;
-                let (labels, labels_out) = owned::new_floats(env, rows)?;
+                let (items, items_out) = owned::fresh::<u32>(env, rows)?;
+                let (labels, labels_out) = owned::fresh::<f32>(env, rows)?;
                 fill(Out::Pointwise(PointwiseOut {
                     users: users_out,
                     items: items_out,

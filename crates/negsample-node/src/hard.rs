@@ -46,9 +46,11 @@ pub struct HardArgs {
     pub parallel: Option<bool>,
 }
 
-/// Caller buffers of a hard-negatives call (see `HardOut` in the engine).
+/// The arrays of a hard-negatives call: the caller's buffers of
+/// `hardNegativesInto` and the result of `hardNegativesAsync` (see `HardOut`
+/// in the engine).
 #[napi(object)]
-pub struct HardBuffers {
+pub struct HardArrays {
     /// Pairwise: the negatives; pointwise: each positive then its negatives.
     pub items: Int32Array,
     /// The score of each row's item.
@@ -57,9 +59,9 @@ pub struct HardBuffers {
     pub log_probs: Option<Float32Array>,
     /// Optional: the user of each row.
     pub users: Option<Int32Array>,
-    /// Optional: the positive of each row.
+    /// Optional: the positive of each row (pairwise).
     pub positives: Option<Int32Array>,
-    /// Optional: the label of each row.
+    /// Optional: the label of each row (pointwise).
     pub labels: Option<Float32Array>,
     /// Optional: every candidate drawn, `M` per positive.
     pub candidates: Option<Int32Array>,
@@ -77,23 +79,17 @@ pub struct HardWants {
     pub candidates: bool,
 }
 
-/// The result of an `...Async` hard-negatives call.
+/// The request of a sampled-softmax call (the TypeScript options).
 #[napi(object)]
-pub struct HardResult {
-    /// Pairwise: the negatives; pointwise: each positive then its negatives.
-    pub items: Int32Array,
-    /// The score of each row's item.
-    pub scores: Float32Array,
-    /// ln q of each row's item, if asked for.
-    pub log_probs: Option<Float32Array>,
-    /// The user of each row, if asked for.
+pub struct SampledSoftmaxArgs {
+    /// `S`, the number of shared candidates.
+    pub num_sampled: f64,
+    /// Draw `S` distinct candidates (default false).
+    pub unique: Option<bool>,
+    /// The rows' users: also compute the accidental-hit mask.
     pub users: Option<Int32Array>,
-    /// The positive of each row (pairwise), if asked for.
-    pub positives: Option<Int32Array>,
-    /// The label of each row (pointwise), if asked for.
-    pub labels: Option<Float32Array>,
-    /// Every candidate drawn, if asked for.
-    pub candidates: Option<Int32Array>,
+    /// Spread the mask over the thread pool (default true; same output).
+    pub parallel: Option<bool>,
 }
 
 /// A batch's shared sampled-softmax candidates.
@@ -224,7 +220,7 @@ impl<'a> Hard<'a> {
 
     /// As a job for the libuv pool, with its inputs copied, filling the
     /// buffers `wants` asks for.
-    fn job(self, wants: HardWants) -> AsyncTask<Job<HardResult>> {
+    fn job(self, wants: HardWants) -> AsyncTask<Job<HardArrays>> {
         let hard = Hard {
             sampler: Cow::Owned(self.sampler.into_owned()),
             users: Cow::Owned(self.users.into_owned()),
@@ -256,7 +252,7 @@ impl<'a> Hard<'a> {
                 candidates: candidates.as_deref_mut(),
             })?;
             let js_ids = |v: Vec<u32>| Int32Array::new(into_i32(v));
-            Ok(HardResult {
+            Ok(HardArrays {
                 items: js_ids(items),
                 scores: Float32Array::new(scores),
                 log_probs: log_probs.map(Float32Array::new),
@@ -273,7 +269,7 @@ impl<'a> Hard<'a> {
 type Named = (&'static str, (usize, usize), Option<usize>);
 
 /// The caller's buffers by name, span and length.
-fn named(out: &HardBuffers) -> Vec<Named> {
+fn named(out: &HardArrays) -> Vec<Named> {
     fn of<T>(name: &'static str, b: &[T], per_row: bool) -> Named {
         (name, span(b), per_row.then_some(b.len()))
     }
@@ -312,7 +308,7 @@ pub fn hard_negatives_into(
     user_embeddings: Float32ArraySlice,
     item_embeddings: Float32ArraySlice,
     args: HardArgs,
-    mut out: HardBuffers,
+    mut out: HardArrays,
 ) -> Result<()> {
     let buffers = named(&out);
     let spans: Vec<_> = buffers
@@ -364,7 +360,7 @@ pub fn hard_negatives_into(
 
 /// Hard negatives computed off the JavaScript thread. Inputs (embeddings
 /// included) are copied when called.
-#[napi(ts_return_type = "Promise<HardResult>", catch_unwind)]
+#[napi(ts_return_type = "Promise<HardArrays>", catch_unwind)]
 pub fn hard_negatives_async(
     sampler: &JsSampler,
     users: Int32ArraySlice,
@@ -373,7 +369,7 @@ pub fn hard_negatives_async(
     item_embeddings: Float32ArraySlice,
     args: HardArgs,
     wants: HardWants,
-) -> Result<AsyncTask<Job<HardResult>>> {
+) -> Result<AsyncTask<Job<HardArrays>>> {
     let (ue, ie) = (&*user_embeddings, &*item_embeddings);
     let hard = Hard::new(&sampler.inner, &users, &positives, ue, ie, &args, &[], None)?;
     Ok(hard.job(wants))
@@ -397,13 +393,11 @@ impl<'a> Softmax<'a> {
     fn new(
         sampler: &'a Arc<Sampler>,
         positives: &'a [i32],
-        num_sampled: f64,
-        unique: bool,
-        users: Option<&'a [i32]>,
-        parallel: Option<bool>,
+        args: &'a SampledSoftmaxArgs,
     ) -> Result<Self> {
-        let num_sampled = size(whole("numSampled", num_sampled)?);
-        let (positives, users) = (ids(positives), users.map(ids));
+        let num_sampled = size(whole("numSampled", args.num_sampled)?);
+        let unique = args.unique.unwrap_or(false);
+        let (positives, users) = (ids(positives), args.users.as_deref().map(ids));
         ss::check_sampled_softmax(sampler, positives, num_sampled, unique, users)
             .map_err(js_error)?;
         Ok(Softmax {
@@ -412,9 +406,20 @@ impl<'a> Softmax<'a> {
             users: users.map(Cow::Borrowed),
             num_sampled,
             unique,
-            parallel: parallel.unwrap_or(true),
+            parallel: args.parallel.unwrap_or(true),
             call: sampler.next_call(),
         })
+    }
+
+    /// The call off the JavaScript thread, on copies of its inputs.
+    fn job(self) -> AsyncTask<Job<SampledSoftmaxResult>> {
+        let call = Softmax {
+            sampler: Cow::Owned(self.sampler.into_owned()),
+            positives: Cow::Owned(self.positives.into_owned()),
+            users: self.users.map(|u| Cow::Owned(u.into_owned())),
+            ..self
+        };
+        Job::new(move || call.run().map(external))
     }
 
     fn run(&self) -> Result<ss::SampledSoftmax> {
@@ -468,21 +473,9 @@ pub fn sampled_softmax(
     env: &Env,
     sampler: &JsSampler,
     positives: Int32ArraySlice,
-    num_sampled: f64,
-    unique: bool,
-    users: Option<Int32ArraySlice>,
-    parallel: Option<bool>,
+    args: SampledSoftmaxArgs,
 ) -> Result<SampledSoftmaxResult> {
-    let s = &sampler.inner;
-    let call = Softmax::new(
-        s,
-        &positives,
-        num_sampled,
-        unique,
-        users.as_deref(),
-        parallel,
-    )?;
-    v8_owned(env, call.run()?)
+    v8_owned(env, Softmax::new(&sampler.inner, &positives, &args)?.run()?)
 }
 
 /// As `sampledSoftmax`, computed off the JavaScript thread.
@@ -490,27 +483,9 @@ pub fn sampled_softmax(
 pub fn sampled_softmax_async(
     sampler: &JsSampler,
     positives: Int32ArraySlice,
-    num_sampled: f64,
-    unique: bool,
-    users: Option<Int32ArraySlice>,
-    parallel: Option<bool>,
+    args: SampledSoftmaxArgs,
 ) -> Result<AsyncTask<Job<SampledSoftmaxResult>>> {
-    let s = &sampler.inner;
-    let call = Softmax::new(
-        s,
-        &positives,
-        num_sampled,
-        unique,
-        users.as_deref(),
-        parallel,
-    )?;
-    let call = Softmax {
-        sampler: Cow::Owned(call.sampler.into_owned()),
-        positives: Cow::Owned(call.positives.into_owned()),
-        users: call.users.map(|u| Cow::Owned(u.into_owned())),
-        ..call
-    };
-    Ok(Job::new(move || call.run().map(external)))
+    Ok(Softmax::new(&sampler.inner, &positives, &args)?.job())
 }
 
 /// One accidental-hit mask: with `candidates`, rows x candidates (the

@@ -19,87 +19,43 @@ use std::ptr;
 use napi::bindgen_prelude::*;
 use napi::{check_status, sys, Env};
 
-/// A typed array of `len` elements of kind `kind` over a V8-owned copy of
-/// `bytes`.
-fn v8_typed_array(env: &Env, bytes: &[u8], kind: i32, len: usize) -> Result<sys::napi_value> {
-    let mut data = ptr::null_mut();
-    let mut buffer = ptr::null_mut();
-    // SAFETY: plain N-API calls on the current env, on the JavaScript thread
-    // (these functions are only called from synchronous entry points); `data`
-    // points at `bytes.len()` fresh bytes when the call succeeds.
-    unsafe {
-        check_status!(sys::napi_create_arraybuffer(
-            env.raw(),
-            bytes.len(),
-            &mut data,
-            &mut buffer
-        ))?;
-        if !bytes.is_empty() {
-            ptr::copy_nonoverlapping(bytes.as_ptr(), data.cast::<u8>(), bytes.len());
-        }
-        let mut array = ptr::null_mut();
-        check_status!(sys::napi_create_typedarray(
-            env.raw(),
-            kind,
-            len,
-            buffer,
-            0,
-            &mut array
-        ))?;
-        Ok(array)
-    }
+/// An element type of the typed arrays made here, and the array it makes.
+pub trait Element: Copy {
+    /// The N-API kind of the typed array.
+    const KIND: sys::napi_typedarray_type;
+    /// The napi-rs typed array.
+    type Array: FromNapiValue;
 }
 
-/// Ids as an `Int32Array` in V8-owned memory (ids are below 2^31, so the
-/// bits read as the same numbers).
-pub fn ids(env: &Env, ids: &[u32]) -> Result<Int32Array> {
-    // SAFETY: a u32 slice viewed as its bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(ids.as_ptr().cast::<u8>(), ids.len() * 4) };
-    let array = v8_typed_array(env, bytes, sys::TypedarrayType::int32_array, ids.len())?;
-    // SAFETY: `array` is a live Int32Array of this env.
-    unsafe { Int32Array::from_napi_value(env.raw(), array) }
+impl Element for u32 {
+    // Ids are below 2^31: the bits read as the same numbers.
+    const KIND: sys::napi_typedarray_type = sys::TypedarrayType::int32_array;
+    type Array = Int32Array;
 }
 
-/// Floats as a `Float32Array` in V8-owned memory.
-pub fn floats(env: &Env, values: &[f32]) -> Result<Float32Array> {
-    // SAFETY: an f32 slice viewed as its bytes.
-    let bytes =
-        unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), values.len() * 4) };
-    let array = v8_typed_array(env, bytes, sys::TypedarrayType::float32_array, values.len())?;
-    // SAFETY: `array` is a live Float32Array of this env.
-    unsafe { Float32Array::from_napi_value(env.raw(), array) }
+impl Element for i32 {
+    const KIND: sys::napi_typedarray_type = sys::TypedarrayType::int32_array;
+    type Array = Int32Array;
 }
 
-/// Doubles as a `Float64Array` in V8-owned memory.
-pub fn doubles(env: &Env, values: &[f64]) -> Result<Float64Array> {
-    // SAFETY: an f64 slice viewed as its bytes.
-    let bytes =
-        unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), values.len() * 8) };
-    let array = v8_typed_array(env, bytes, sys::TypedarrayType::float64_array, values.len())?;
-    // SAFETY: `array` is a live Float64Array of this env.
-    unsafe { Float64Array::from_napi_value(env.raw(), array) }
+impl Element for f32 {
+    const KIND: sys::napi_typedarray_type = sys::TypedarrayType::float32_array;
+    type Array = Float32Array;
 }
 
-/// Signed ids (or -1 for "absent") as an `Int32Array` in V8-owned memory.
-pub fn ints(env: &Env, values: &[i32]) -> Result<Int32Array> {
-    // SAFETY: an i32 slice viewed as u32 (same size and alignment).
-    let as_u32 = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u32>(), values.len()) };
-    ids(env, as_u32)
+impl Element for f64 {
+    const KIND: sys::napi_typedarray_type = sys::TypedarrayType::float64_array;
+    type Array = Float64Array;
 }
 
-/// A fresh zeroed typed array of `len` elements of kind `kind` in memory V8
-/// owns, and its data.
+/// A fresh zeroed typed array of `len` elements in memory V8 owns, and its
+/// elements to fill.
 ///
 /// # Safety
-/// The data is valid only while the array is alive: use it within the
+/// The slice is valid only while the array is alive: use it within the
 /// current synchronous call, while the caller holds the array.
-unsafe fn v8_new_array(
-    env: &Env,
-    kind: i32,
-    len: usize,
-    element: usize,
-) -> Result<(sys::napi_value, *mut u8)> {
-    let bytes = len.checked_mul(element).ok_or_else(|| {
+pub unsafe fn fresh<'a, T: Element>(env: &Env, len: usize) -> Result<(T::Array, &'a mut [T])> {
+    let bytes = len.checked_mul(size_of::<T>()).ok_or_else(|| {
         napi::Error::new(
             Status::InvalidArg,
             format!("{len} elements do not fit in memory"),
@@ -108,7 +64,11 @@ unsafe fn v8_new_array(
     let mut data = ptr::null_mut();
     let mut buffer = ptr::null_mut();
     let mut array = ptr::null_mut();
-    // SAFETY: plain N-API calls on the current env, on the JavaScript thread.
+    // SAFETY: plain N-API calls on the current env, on the JavaScript thread
+    // (only synchronous entry points call this); on success `data` points at
+    // `bytes` zeroed bytes that the array's buffer owns, aligned for `T`
+    // (V8 aligns ArrayBuffer data for every typed array). An empty buffer may
+    // have no data: a dangling aligned pointer stands in for it.
     unsafe {
         check_status!(sys::napi_create_arraybuffer(
             env.raw(),
@@ -118,46 +78,48 @@ unsafe fn v8_new_array(
         ))?;
         check_status!(sys::napi_create_typedarray(
             env.raw(),
-            kind,
+            T::KIND,
             len,
             buffer,
             0,
             &mut array
         ))?;
-    }
-    let data = if bytes == 0 {
-        ptr::NonNull::<u32>::dangling().as_ptr().cast::<u8>()
-    } else {
-        data.cast::<u8>()
-    };
-    Ok((array, data))
-}
-
-/// A fresh `Int32Array` of `len` ids in V8-owned memory, and its elements as
-/// engine ids to fill.
-///
-/// # Safety
-/// As [`v8_new_array`]: the slice must not outlive the current synchronous
-/// call, nor the array.
-pub unsafe fn new_ids<'a>(env: &Env, len: usize) -> Result<(Int32Array, &'a mut [u32])> {
-    // SAFETY: the caller's contract; the array holds `len` 4-byte elements.
-    unsafe {
-        let (array, data) = v8_new_array(env, sys::TypedarrayType::int32_array, len, 4)?;
-        let js = Int32Array::from_napi_value(env.raw(), array)?;
-        Ok((js, std::slice::from_raw_parts_mut(data.cast::<u32>(), len)))
+        let data = if bytes == 0 {
+            ptr::NonNull::<T>::dangling().as_ptr()
+        } else {
+            data.cast::<T>()
+        };
+        Ok((
+            T::Array::from_napi_value(env.raw(), array)?,
+            std::slice::from_raw_parts_mut(data, len),
+        ))
     }
 }
 
-/// A fresh `Float32Array` of `len` values in V8-owned memory, and its
-/// elements to fill.
-///
-/// # Safety
-/// As [`new_ids`].
-pub unsafe fn new_floats<'a>(env: &Env, len: usize) -> Result<(Float32Array, &'a mut [f32])> {
-    // SAFETY: as in `new_ids`.
-    unsafe {
-        let (array, data) = v8_new_array(env, sys::TypedarrayType::float32_array, len, 4)?;
-        let js = Float32Array::from_napi_value(env.raw(), array)?;
-        Ok((js, std::slice::from_raw_parts_mut(data.cast::<f32>(), len)))
-    }
+/// `values` copied into a typed array in memory V8 owns.
+pub fn copy<T: Element>(env: &Env, values: &[T]) -> Result<T::Array> {
+    // SAFETY: the slice is filled and dropped before this call returns.
+    let (array, data) = unsafe { fresh::<T>(env, values.len())? };
+    data.copy_from_slice(values);
+    Ok(array)
+}
+
+/// Ids as an `Int32Array` in V8-owned memory.
+pub fn ids(env: &Env, values: &[u32]) -> Result<Int32Array> {
+    copy(env, values)
+}
+
+/// Signed ids (or -1 for "absent") as an `Int32Array` in V8-owned memory.
+pub fn ints(env: &Env, values: &[i32]) -> Result<Int32Array> {
+    copy(env, values)
+}
+
+/// Floats as a `Float32Array` in V8-owned memory.
+pub fn floats(env: &Env, values: &[f32]) -> Result<Float32Array> {
+    copy(env, values)
+}
+
+/// Doubles as a `Float64Array` in V8-owned memory.
+pub fn doubles(env: &Env, values: &[f64]) -> Result<Float64Array> {
+    copy(env, values)
 }
