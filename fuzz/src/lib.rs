@@ -631,8 +631,9 @@ impl Setup {
         (users, k)
     }
 
-    /// The error a request must give, in the documented order, given the
-    /// rows of the call and the lengths of its outputs.
+    /// The error a request must give, in the documented order (`k`, users,
+    /// items, outputs), given the rows of the call and the lengths of its
+    /// outputs.
     fn expected_error(
         &self,
         users: &[i32],
@@ -653,6 +654,25 @@ impl Setup {
             Some(rows) if rows <= MAX_OUTPUT => rows,
             _ => return Some(bad_k()),
         };
+        // The first bad user: out of range, or without a possible negative.
+        let n = self.rows.len();
+        let bad_user = users.iter().enumerate().find_map(|(index, &u)| {
+            if u < 0 || u as usize >= n {
+                Some(Error::IdOutOfRange {
+                    name: "users",
+                    index,
+                    value: u as i64,
+                    bound: n as u64,
+                })
+            } else if !self.has_negative(u as u32) {
+                Some(Error::NoNegative { user: u as u32 })
+            } else {
+                None
+            }
+        });
+        if bad_user.is_some() {
+            return bad_user;
+        }
         if let Some(items) = items {
             if items.len() != users.len() {
                 return Some(Error::LengthMismatch {
@@ -674,22 +694,7 @@ impl Setup {
                 });
             }
         }
-        // The first bad user: out of range, or without a possible negative.
-        let n = self.rows.len();
-        users.iter().enumerate().find_map(|(index, &u)| {
-            if u < 0 || u as usize >= n {
-                Some(Error::IdOutOfRange {
-                    name: "users",
-                    index,
-                    value: u as i64,
-                    bound: n as u64,
-                })
-            } else if !self.has_negative(u as u32) {
-                Some(Error::NoNegative { user: u as u32 })
-            } else {
-                None
-            }
-        })
+        None
     }
 }
 
