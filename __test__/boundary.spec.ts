@@ -303,7 +303,7 @@ describe('huge k', () => {
     ['pairwise: k = 2**31 - 1 with one positive and a 1-element items', () => s.pairwise(Int32Array.of(0, 1), Int32Array.of(1), 2 ** 31 - 1), RangeError, /^k must be at most|^items\.length/],
     ['pointwise: k = 2**31 - 1 with one positive (1 + k rows overflow)', () => s.pointwise(Int32Array.of(0), Int32Array.of(1), 2 ** 31 - 1), RangeError, /^k must be at most 2147483646 for 1 users/],
     ['pointwiseInto: k = 2**31 - 2 into small outputs', () => s.pointwiseInto(Int32Array.of(0), Int32Array.of(1), 2 ** 31 - 2, { users: new Int32Array(2), items: new Int32Array(2), labels: new Float32Array(2) }), RangeError, /^out\.users\.length is 2, expected 2147483647/],
-    ['epoch: negatives = 2**31 - 1 with batches of 2', () => [...sampler(9).epoch({ batchSize: 2, negatives: 2 ** 31 - 1 })], RangeError, /^k must be at most 1073741823 for 2 users/],
+    ['epoch: negatives = 2**31 - 1 with batches of 2', () => [...sampler(9).epoch({ batchSize: 2, negatives: 2 ** 31 - 1 })], RangeError, /^options\.negatives must be at most 1073741823 for 2 users/],
   ]
 
   it.each(hugeKCases)('%s', (_, call, error, message) => {

@@ -168,7 +168,7 @@ export declare class NativeShard {
   /** How many sampling calls this shard has made. */
   get calls(): number
   /** The shard's positives `start .. start + count` of epoch `epoch`. */
-  positives(epoch: number, start: number, count: number): Positives
+  positives(epoch: number, start: number, len: number): Positives
 }
 export type JsShard = NativeShard
 

@@ -3,7 +3,7 @@
  * their shared options, and the loop that cuts an epoch's shuffled positives into batches.
  */
 import type { NativeEpoch } from '../native/index.js'
-import { describe, expectInteger, native } from './errors'
+import { describe, expectNumber, native } from './errors'
 
 /** The options every epoch generator takes (its `logProbs` aside). */
 export interface EpochShape {
@@ -26,21 +26,18 @@ export interface EpochPlan {
 }
 
 /**
- * Checks an epoch's options in a fixed order (the object, `batchSize`, `negatives` up to
- * `maxK`, then at most `candidates` if given, `shape`).
+ * An epoch's options with their defaults, their JavaScript types checked (the object,
+ * `batchSize`, `negatives`, `shape`); the engine checks their values when the epoch starts.
  *
  * @throws TypeError if `options` is not an object or a value has the wrong type.
- * @throws RangeError for a value out of range, naming it.
+ * @throws RangeError for an unknown `shape`.
  */
-export function epochPlan(options: EpochShape, maxK: number, candidates?: number): EpochPlan {
+export function epochPlan(options: EpochShape): EpochPlan {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object with a batchSize, got ${describe(options)}`)
   }
-  const batchSize = expectInteger('options.batchSize', options.batchSize, 1)
-  const k = options.negatives === undefined ? 1 : expectInteger('options.negatives', options.negatives, 1, maxK)
-  if (candidates !== undefined && k > candidates) {
-    throw new RangeError(`options.negatives must be at most candidates (${candidates}), got ${k}`)
-  }
+  const batchSize = expectNumber('options.batchSize', options.batchSize)
+  const k = options.negatives === undefined ? 1 : expectNumber('options.negatives', options.negatives)
   const shape = options.shape ?? 'pairwise'
   if (shape !== 'pairwise' && shape !== 'pointwise') {
     throw new RangeError(`options.shape must be 'pairwise' or 'pointwise', got ${describe(shape)}`)

@@ -3,7 +3,7 @@ import {
   describe,
   expectFloat32Array,
   expectInt32Array,
-  expectInteger,
+  expectNumber,
   expectOptions,
   native,
 } from './errors'
@@ -117,10 +117,10 @@ export function evaluate(
   expectFloat32Array('userEmbeddings', userEmbeddings)
   expectFloat32Array('itemEmbeddings', itemEmbeddings)
   expectOptions('options', options)
-  const k = options.k === undefined ? 20 : expectInteger('options.k', options.k, 1, 65536)
+  const k = options.k === undefined ? 20 : expectNumber('options.k', options.k)
   let dim: number
   if (options.dim !== undefined) {
-    dim = expectInteger('options.dim', options.dim, 1)
+    dim = expectNumber('options.dim', options.dim)
   } else {
     dim = train.numItems === 0 ? 0 : itemEmbeddings.length / train.numItems
     if (!Number.isInteger(dim) || dim < 1) {

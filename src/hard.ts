@@ -9,6 +9,7 @@ import {
   expectFloat32Array,
   expectInt32Array,
   expectInteger,
+  expectNumber,
   expectOptions,
   native,
   nativeAsync,
@@ -105,10 +106,10 @@ function hardArgs(options: unknown, k: number, layout: 'pairwise' | 'pointwise')
     throw new TypeError(`options must be an object with candidates, userEmbeddings, itemEmbeddings and dim, got ${describe(options)}`)
   }
   const o = options as HardOptions
-  expectInteger('options.candidates', o.candidates, 1, 1 << 16)
+  expectNumber('options.candidates', o.candidates)
   expectFloat32Array('options.userEmbeddings', o.userEmbeddings)
   expectFloat32Array('options.itemEmbeddings', o.itemEmbeddings)
-  expectInteger('options.dim', o.dim, 1, MAX_K)
+  expectNumber('options.dim', o.dim)
   const strategy = o.strategy ?? 'max'
   if (strategy !== 'max' && strategy !== 'softmax') {
     throw new RangeError(`options.strategy must be 'max' or 'softmax', got ${describe(o.strategy)}`)
@@ -431,7 +432,10 @@ export class HardNegatives {
   epoch(options: HardEpochOptions & { shape: 'pointwise' }): Generator<HardPointwiseBatch, void, undefined>
   epoch(options: HardEpochOptions): Generator<HardPairwiseBatch | HardPointwiseBatch, void, undefined>
   epoch(options: HardEpochOptions): Generator<HardPairwiseBatch | HardPointwiseBatch, void, undefined> {
-    const { batchSize, k, shape, dropLast } = epochPlan(options, MAX_K, this.#options.candidates)
+    // The batches are cut here, so their size and `k` are checked here too.
+    const { shape, dropLast } = epochPlan(options)
+    const batchSize = expectInteger('options.batchSize', options.batchSize, 1)
+    const k = options.negatives === undefined ? 1 : expectInteger('options.negatives', options.negatives, 1, this.#options.candidates)
     const batches = this.sampler.batchesPerEpoch(batchSize, dropLast)
     const order = native(() => samplerHandle(this.sampler).shuffledPositives())
     const batchOptions: HardBatchOptions = { logProbs: options.logProbs ?? false }

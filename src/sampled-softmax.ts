@@ -6,7 +6,7 @@ import {
   sampledSoftmaxAsync as nativeSampledSoftmaxAsync,
   type NativeInteractions,
 } from '../native/index.js'
-import { describe, expectFloat32Array, expectInt32Array, expectInteger, expectOptions, native, nativeAsync } from './errors'
+import { describe, expectFloat32Array, expectInt32Array, expectNumber, expectOptions, native, nativeAsync } from './errors'
 import { nativeInteractions, type Interactions } from './interactions'
 import { nativeSampler, type Sampler } from './sampler'
 
@@ -71,7 +71,7 @@ function softmaxArgs(positives: unknown, options: unknown): SampledSoftmaxOption
     throw new TypeError(`options must be an object with numSampled, got ${describe(options)}`)
   }
   const o = options as SampledSoftmaxOptions
-  expectInteger('options.numSampled', o.numSampled, 1, 2 ** 31 - 1)
+  expectNumber('options.numSampled', o.numSampled)
   if (o.unique !== undefined && typeof o.unique !== 'boolean') {
     throw new TypeError(`options.unique must be a boolean, got ${describe(o.unique)}`)
   }

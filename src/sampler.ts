@@ -433,7 +433,7 @@ export class Sampler {
   epoch(options: EpochOptions & { shape: 'pointwise' }): Generator<PointwiseBatch, void, undefined>
   epoch(options: EpochOptions): Generator<PairwiseBatch | PointwiseBatch, void, undefined>
   epoch(options: EpochOptions): Generator<PairwiseBatch | PointwiseBatch, void, undefined> {
-    const plan = epochPlan(options, MAX_K)
+    const plan = epochPlan(options)
     const epoch = native(() => new NativeEpoch(this.#native, plan.batchSize, plan.k, plan.shape, plan.dropLast))
     const logProbs = options.logProbs ? (items: Int32Array) => this.logProbabilities(items) : undefined
     return nativeEpochBatches(epoch, plan, this.threads, logProbs) as Generator<PairwiseBatch | PointwiseBatch, void, undefined>

@@ -1,5 +1,5 @@
 import { draw, NativeEpoch, NativeShard } from '../native/index.js'
-import { describe, expectInt32Array, expectInteger, expectOptions, native } from './errors'
+import { describe, expectInt32Array, expectInteger, expectNumber, expectOptions, native } from './errors'
 import { epochPlan, nativeEpochBatches, type EpochShape } from './epoch'
 import { Sampler, nativeSampler, negativesPerPositive } from './sampler'
 import type { BatchOptions, PairwiseBatch, PointwiseBatch } from './sampler'
@@ -57,8 +57,8 @@ export class Shard {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`options must be an object with rank and worldSize, got ${describe(options)}`)
     }
-    const worldSize = expectInteger('worldSize', options.worldSize, 1, 2 ** 23)
-    const rank = expectInteger('rank', options.rank, 0)
+    const worldSize = expectNumber('worldSize', options.worldSize)
+    const rank = expectNumber('rank', options.rank)
     this.#native = native(() => new NativeShard(handle, rank, worldSize))
     this.sampler = sampler
     this.rank = rank
@@ -80,9 +80,9 @@ export class Shard {
    * position `start` (default: all). Cost: a few dozen nanoseconds per positive.
    */
   positives(epoch: number, start = 0, count?: number): { users: Int32Array; items: Int32Array } {
-    expectInteger('epoch', epoch, 0)
-    expectInteger('start', start, 0, this.size)
-    const n = count === undefined ? this.size - start : expectInteger('count', count, 0, this.size - start)
+    expectNumber('epoch', epoch)
+    expectNumber('start', start)
+    const n = count === undefined ? this.size - start : expectNumber('count', count)
     return native(() => this.#native.positives(epoch, start, n))
   }
 
@@ -108,8 +108,8 @@ export class Shard {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`options must be an object with epoch and batchSize, got ${describe(options)}`)
     }
-    const epoch = expectInteger('options.epoch', options.epoch, 0)
-    const plan = epochPlan(options, 2 ** 31 - 1)
+    const epoch = expectNumber('options.epoch', options.epoch)
+    const plan = epochPlan(options)
     const pass = native(() =>
       NativeEpoch.forShard(this.#native, epoch, plan.batchSize, plan.k, plan.shape, plan.dropLast),
     )

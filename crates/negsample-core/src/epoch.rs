@@ -448,7 +448,7 @@ impl Epoch {
 fn check_options(options: &EpochOptions) -> Result<usize> {
     if options.batch_size == 0 {
         return Err(Error::OutOfRange {
-            name: "batchSize",
+            name: "batch_size",
             value: "0".into(),
             expected: "an integer >= 1".into(),
         });

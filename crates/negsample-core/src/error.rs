@@ -1,7 +1,10 @@
 //! The engine's error type.
 //!
 //! Every error names the argument (or the user) it is about and the value that
-//! was wrong, so that a binding can pass the message on unchanged.
+//! was wrong. Names are the engine's: Rust identifiers (`k`, `num_items`,
+//! `out.log_probs`) or the names a caller passed with its data (`check_ids`).
+//! A binding whose language spells them otherwise writes the message with
+//! [`Error::message`] and its own names; values are never renamed.
 
 use std::fmt;
 
@@ -103,58 +106,102 @@ pub enum Error {
     },
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// The message, with every engine name in it spelled as `rename` says
+    /// (a binding's names for the engine's arguments: `num_items` ->
+    /// `numItems`); names `rename` does not know stay as they are. Values
+    /// and file paths are never renamed. `Display` is `message` with no
+    /// renaming.
+    pub fn message(&self, rename: &dyn Fn(&str) -> Option<&'static str>) -> String {
+        let name =
+            |name: &str| rename(name).map_or_else(|| rename_words(name, rename), str::to_string);
+        let text = |text: &str| rename_words(text, rename);
         match self {
             Error::OutOfRange {
-                name,
+                name: n,
                 value,
                 expected,
-            } => write!(f, "{name} must be {expected}, got {value}"),
+            } => format!("{} must be {}, got {value}", name(n), text(expected)),
             Error::IdOutOfRange {
-                name,
+                name: n,
                 index,
                 value,
                 bound,
-            } => write!(
-                f,
-                "{name}[{index}] = {value} is out of range: ids must be in [0, {bound})"
+            } => format!(
+                "{}[{index}] = {value} is out of range: ids must be in [0, {bound})",
+                name(n)
             ),
             Error::LengthMismatch {
-                name,
+                name: n,
                 len,
                 expected,
-            } => write!(f, "{name}.length is {len}, expected {expected}"),
-            Error::InvalidWeight { index, value } => write!(
-                f,
-                "weights[{index}] = {value} is invalid: weights must be finite and >= 0"
-            ),
-            Error::AllZeroWeights => {
-                write!(f, "weights are all zero: at least one item must have a positive weight")
+            } => format!("{}.length is {len}, expected {}", name(n), text(expected)),
+            Error::InvalidWeight { index, value } => {
+                format!("weights[{index}] = {value} is invalid: weights must be finite and >= 0")
             }
-            Error::EmptyCatalogue => write!(f, "numItems is 0: the catalogue has no items"),
-            Error::NoNegative { user } => write!(
-                f,
+            Error::AllZeroWeights => {
+                "weights are all zero: at least one item must have a positive weight".into()
+            }
+            Error::EmptyCatalogue => {
+                format!("{} is 0: the catalogue has no items", name("num_items"))
+            }
+            Error::NoNegative { user } => format!(
                 "user {user} has no possible negative: it has interacted with every item that has a positive weight"
             ),
             Error::InvalidIndptr {
                 index,
                 value,
                 expected,
-            } => write!(f, "indptr[{index}] = {value} is invalid: expected {expected}"),
-            Error::NonFinite { name, index, value } => {
-                write!(f, "{name}[{index}] = {value} is invalid: values must be finite")
-            }
+            } => format!(
+                "indptr[{index}] = {value} is invalid: expected {}",
+                text(expected)
+            ),
+            Error::NonFinite {
+                name: n,
+                index,
+                value,
+            } => format!(
+                "{}[{index}] = {value} is invalid: values must be finite",
+                name(n)
+            ),
             Error::Parse {
                 file,
                 line,
                 message,
-            } => write!(f, "{file}:{line}: {message}"),
-            Error::Io { file, message } => write!(f, "{file}: {message}"),
+            } => format!("{file}:{line}: {message}"),
+            Error::Io { file, message } => format!("{file}: {message}"),
             Error::FileFormat { file, message } => {
-                write!(f, "{file} is not a usable negsample file: {message}")
+                format!("{file} is not a usable negsample file: {message}")
             }
         }
+    }
+}
+
+/// `text` with each word that `rename` knows (a run of ASCII letters, digits
+/// and `_`) replaced by its new name.
+fn rename_words(text: &str, rename: &dyn Fn(&str) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if word_end == 0 {
+            let c = rest.chars().next().expect("rest is not empty");
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let word = &rest[..word_end];
+        out.push_str(rename(word).unwrap_or(word));
+        rest = &rest[word_end..];
+    }
+    out
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(&|_| None))
     }
 }
 
@@ -203,5 +250,41 @@ mod tests {
         assert!(err.to_string().starts_with("items[1] = 5"));
         assert_eq!(check_ids("items", &[0, 4], 5), Ok(()));
         assert_eq!(check_ids("items", &[], 0), Ok(()));
+    }
+
+    #[test]
+    fn message_renames_names_not_values() {
+        let rename = |name: &str| match name {
+            "num_items" => Some("numItems"),
+            "log_probs" => Some("logProbs"),
+            "k" => Some("options.negatives"),
+            _ => None,
+        };
+        let err = Error::OutOfRange {
+            name: "train.num_items",
+            value: "num_items".into(),
+            expected: "at least num_items. (2), not out.log_probs * k".into(),
+        };
+        assert_eq!(
+            err.message(&rename),
+            "train.numItems must be at least numItems. (2), not out.logProbs * options.negatives, got num_items"
+        );
+        assert_eq!(
+            err.to_string(),
+            "train.num_items must be at least num_items. (2), not out.log_probs * k, got num_items"
+        );
+        let err = Error::LengthMismatch {
+            name: "k",
+            len: 1,
+            expected: "2".into(),
+        };
+        assert_eq!(
+            err.message(&rename),
+            "options.negatives.length is 1, expected 2"
+        );
+        assert_eq!(
+            Error::EmptyCatalogue.message(&rename),
+            "numItems is 0: the catalogue has no items"
+        );
     }
 }

@@ -156,30 +156,30 @@ pub fn evaluate(input: &EvaluateInput<'_>) -> Result<Evaluation> {
     let (num_users, num_items) = (train.num_users(), train.num_items());
     if test.num_users() > num_users {
         return Err(Error::OutOfRange {
-            name: "test.numUsers",
+            name: "test.num_users",
             value: test.num_users().to_string(),
-            expected: format!("at most train.numUsers ({num_users})"),
+            expected: format!("at most train.num_users ({num_users})"),
         });
     }
     if test.num_items() > num_items {
         return Err(Error::OutOfRange {
-            name: "test.numItems",
+            name: "test.num_items",
             value: test.num_items().to_string(),
-            expected: format!("at most train.numItems ({num_items})"),
+            expected: format!("at most train.num_items ({num_items})"),
         });
     }
     check_matrix(
-        "userEmbeddings",
+        "user_embeddings",
         user_embeddings,
         num_users,
-        "numUsers",
+        "num_users",
         dim,
     )?;
     check_matrix(
-        "itemEmbeddings",
+        "item_embeddings",
         item_embeddings,
         num_items,
-        "numItems",
+        "num_items",
         dim,
     )?;
 
@@ -627,7 +627,7 @@ mod tests {
         };
         assert_eq!(
             evaluate(&short).unwrap_err().to_string(),
-            "itemEmbeddings.length is 3, expected numItems (4) x dim (1) = 4"
+            "item_embeddings.length is 3, expected num_items (4) x dim (1) = 4"
         );
         let bad = [0.0f32, f32::INFINITY, 2.0, 3.0];
         let infinite = EvaluateInput {
@@ -636,7 +636,7 @@ mod tests {
         };
         assert_eq!(
             evaluate(&infinite).unwrap_err().to_string(),
-            "itemEmbeddings[1] = inf is invalid: values must be finite"
+            "item_embeddings[1] = inf is invalid: values must be finite"
         );
         let zero_k = EvaluateInput { k: 0, ..input };
         assert!(matches!(

@@ -161,8 +161,8 @@ impl<'a> Embeddings<'a> {
         }
         let m = sampler.interactions();
         for (name, len, count, what) in [
-            ("userEmbeddings", users.len(), m.num_users(), "numUsers"),
-            ("itemEmbeddings", items.len(), m.num_items(), "numItems"),
+            ("user_embeddings", users.len(), m.num_users(), "num_users"),
+            ("item_embeddings", items.len(), m.num_items(), "num_items"),
         ] {
             if count.checked_mul(dim) != Some(len) {
                 return Err(Error::LengthMismatch {
@@ -332,7 +332,7 @@ pub fn hard_negatives_into(
         ("out.scores", out.scores.len()),
     ];
     for (name, len) in [
-        ("out.logProbs", out.log_probs.as_ref().map(|b| b.len())),
+        ("out.log_probs", out.log_probs.as_ref().map(|b| b.len())),
         ("out.users", out.users.as_ref().map(|b| b.len())),
         ("out.positives", out.positives.as_ref().map(|b| b.len())),
         ("out.labels", out.labels.as_ref().map(|b| b.len())),

@@ -190,7 +190,7 @@ impl Proposal {
                     return Err(Error::LengthMismatch {
                         name: "weights",
                         len: weights.len(),
-                        expected: format!("numItems ({n})"),
+                        expected: format!("num_items ({n})"),
                     });
                 }
                 AliasTable::from_weights(weights)
@@ -304,7 +304,7 @@ impl Sampler {
             return Err(Error::LengthMismatch {
                 name: "table",
                 len: table.len(),
-                expected: format!("numItems ({})", interactions.num_items()),
+                expected: format!("num_items ({})", interactions.num_items()),
             });
         }
         let mut cumulative = Vec::with_capacity(table.len() + 1);

@@ -111,7 +111,7 @@ impl Shard {
     pub fn new(sampler: Arc<Sampler>, rank: usize, world_size: usize) -> Result<Self> {
         if world_size == 0 || world_size > MAX_WORLD_SIZE {
             return Err(Error::OutOfRange {
-                name: "worldSize",
+                name: "world_size",
                 value: world_size.to_string(),
                 expected: format!("an integer in [1, {MAX_WORLD_SIZE}]"),
             });
@@ -120,7 +120,7 @@ impl Shard {
             return Err(Error::OutOfRange {
                 name: "rank",
                 value: rank.to_string(),
-                expected: format!("an integer in [0, {world_size}) (worldSize is {world_size})"),
+                expected: format!("an integer in [0, {world_size}) (world_size is {world_size})"),
             });
         }
         Ok(Shard {

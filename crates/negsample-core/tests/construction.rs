@@ -317,7 +317,7 @@ fn from_csr_errors() {
 
 #[test]
 fn alias_table_errors() {
-    let empty = "numItems is 0: the catalogue has no items";
+    let empty = "num_items is 0: the catalogue has no items";
     assert_error(AliasTable::uniform(0), Error::EmptyCatalogue, empty);
     assert_error(AliasTable::from_weights(&[]), Error::EmptyCatalogue, empty);
     assert_error(
@@ -433,7 +433,7 @@ fn small_matrix() -> Arc<Interactions> {
 
 #[test]
 fn sampler_construction_errors() {
-    let empty = "numItems is 0: the catalogue has no items";
+    let empty = "num_items is 0: the catalogue has no items";
     let no_items = Arc::new(Interactions::from_coo(&[], &[], Some(3), Some(0)).unwrap());
     for p in [
         Proposal::Uniform,
@@ -471,9 +471,9 @@ fn sampler_construction_errors() {
         Error::LengthMismatch {
             name: "weights",
             len: 2,
-            expected: "numItems (4)".into(),
+            expected: "num_items (4)".into(),
         },
-        "weights.length is 2, expected numItems (4)",
+        "weights.length is 2, expected num_items (4)",
     );
     assert_error(
         Sampler::new(m.clone(), &Proposal::Weights(vec![1.0, 2.0, -3.0, 4.0]), 0),

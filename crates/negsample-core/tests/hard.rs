@@ -581,12 +581,12 @@ fn bad_requests_are_named_errors_and_write_nothing() {
     let err = Embeddings::new(&sampler, &ue[..7], &ie, 4).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "userEmbeddings.length is 7, expected numUsers * dim = 2 * 4 = 8"
+        "user_embeddings.length is 7, expected num_users * dim = 2 * 4 = 8"
     );
     let err = Embeddings::new(&sampler, &ue, &ie[..12], 4).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "itemEmbeddings.length is 12, expected numItems * dim = 5 * 4 = 20"
+        "item_embeddings.length is 12, expected num_items * dim = 5 * 4 = 20"
     );
     assert!(Embeddings::new(&sampler, &ue, &ie, 0)
         .unwrap_err()

@@ -197,12 +197,12 @@ fn bad_ranks_are_errors() {
     let err = Shard::new(s.clone(), 3, 3).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "rank must be an integer in [0, 3) (worldSize is 3), got 3"
+        "rank must be an integer in [0, 3) (world_size is 3), got 3"
     );
     assert!(matches!(
         Shard::new(s, 0, 0),
         Err(Error::OutOfRange {
-            name: "worldSize",
+            name: "world_size",
             ..
         })
     ));

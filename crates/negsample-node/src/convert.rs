@@ -3,28 +3,69 @@
 
 use napi::bindgen_prelude::*;
 
+/// How a call's arguments are named in JavaScript where that is not the
+/// engine's name in camelCase: `("k", "options.negatives")`. A name is
+/// looked up whole (`out.log_probs`), then word by word (`out`, `log_probs`),
+/// also in the words of what the message says was expected.
+pub type Names = &'static [(&'static str, &'static str)];
+
+/// The JavaScript spelling of the engine's names (Rust identifiers) that
+/// are not spelled the same in both.
+const JS_NAMES: Names = &[
+    ("batch_size", "batchSize"),
+    ("item_embeddings", "itemEmbeddings"),
+    ("item_exponent", "itemExponent"),
+    ("min_item_interactions", "minItemInteractions"),
+    ("min_rating", "minRating"),
+    ("min_user_interactions", "minUserInteractions"),
+    ("num_interactions", "numInteractions"),
+    ("num_items", "numItems"),
+    ("num_sampled", "numSampled"),
+    ("num_users", "numUsers"),
+    ("log_probs", "logProbs"),
+    ("user_embeddings", "userEmbeddings"),
+    ("user_exponent", "userExponent"),
+    ("world_size", "worldSize"),
+];
+
+fn lookup(names: Names, name: &str) -> Option<&'static str> {
+    names
+        .iter()
+        .find(|(engine, _)| *engine == name)
+        .map(|(_, js)| *js)
+}
+
 /// An engine error as a JavaScript error (`code: "InvalidArg"`), which the
-/// TypeScript layer turns into a `RangeError` with the same message.
+/// TypeScript layer turns into a `RangeError`; its message names the
+/// arguments as JavaScript does.
+pub fn js_error(error: negsample_core::Error) -> Error {
+    js_error_in(&[])(error)
+}
+
+/// [`js_error`] for a call whose arguments are named `names` in JavaScript.
 ///
 /// Ids reach the engine as the bits of an `Int32Array`, so a negative id
 /// arrives as a number of 2^31 or more; its message shows it as the caller
 /// wrote it.
-pub fn js_error(error: negsample_core::Error) -> Error {
-    let error = match error {
-        negsample_core::Error::IdOutOfRange {
-            name,
-            index,
-            value,
-            bound,
-        } if value > i32::MAX as i64 => negsample_core::Error::IdOutOfRange {
-            name,
-            index,
-            value: value as u32 as i32 as i64,
-            bound,
-        },
-        other => other,
-    };
-    Error::new(Status::InvalidArg, error.to_string())
+pub fn js_error_in(names: Names) -> impl Fn(negsample_core::Error) -> Error {
+    move |error| {
+        let error = match error {
+            negsample_core::Error::IdOutOfRange {
+                name,
+                index,
+                value,
+                bound,
+            } if value > i32::MAX as i64 => negsample_core::Error::IdOutOfRange {
+                name,
+                index,
+                value: value as u32 as i32 as i64,
+                bound,
+            },
+            other => other,
+        };
+        let rename = |name: &str| lookup(names, name).or_else(|| lookup(JS_NAMES, name));
+        Error::new(Status::InvalidArg, error.message(&rename))
+    }
 }
 
 /// A JavaScript number as a count or index for the engine, which checks its
@@ -60,6 +101,12 @@ pub fn js_number(value: f64) -> String {
     } else {
         format!("{value}")
     }
+}
+
+/// [`whole`] as a `usize` count or index (saturating: the engine rejects
+/// what is too large).
+pub fn count(name: &str, value: f64) -> Result<usize> {
+    Ok(usize::try_from(whole(name, value)?).unwrap_or(usize::MAX))
 }
 
 /// The ids of an `Int32Array` as the engine's `u32` ids, unchecked: a

@@ -28,7 +28,7 @@ use negsample_core::shard::Shard;
 use negsample_core::Sampler;
 
 use crate::buffers::{self, caller_batch, Drawn, Out, Owned, Shape};
-use crate::convert::{check_disjoint, ids, ids_out, js_error, span, whole};
+use crate::convert::{check_disjoint, count, ids, ids_out, js_error, span};
 use crate::job::Job;
 use crate::sampler::JsSampler;
 use crate::shard::JsShard;
@@ -90,7 +90,7 @@ impl<'a> Draw<'a> {
         outputs: &[(&'static str, usize)],
     ) -> Result<Self> {
         let sampler = caller.sampler();
-        let k = usize::try_from(whole("k", k)?).unwrap_or(usize::MAX);
+        let k = count("k", k)?;
         let (users, items) = (ids(users), items.map(ids));
         if shape != Shape::Negatives && items.is_none() {
             return Err(Error::new(

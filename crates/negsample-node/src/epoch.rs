@@ -10,7 +10,7 @@ use napi_derive::napi;
 use negsample_core::{Epoch, EpochOptions};
 
 use crate::buffers::{caller_batch, Drawn, Out, Owned, Shape};
-use crate::convert::{js_error, whole};
+use crate::convert::{count, js_error, js_error_in, whole, Names};
 use crate::job::Job;
 use crate::sampler::JsSampler;
 use crate::shard::JsShard;
@@ -22,6 +22,13 @@ pub struct JsEpoch {
     /// pending async calls may still borrow the object).
     inner: Mutex<Option<Arc<Epoch>>>,
 }
+
+/// The epoch options as the TypeScript API names them.
+const OPTIONS: Names = &[
+    ("batch_size", "options.batchSize"),
+    ("k", "options.negatives"),
+    ("epoch", "options.epoch"),
+];
 
 /// The engine's options from the JavaScript ones.
 fn options(batch_size: f64, k: f64, shape: &str, drop_last: bool) -> Result<EpochOptions> {
@@ -36,22 +43,16 @@ fn options(batch_size: f64, k: f64, shape: &str, drop_last: bool) -> Result<Epoc
         }
     };
     Ok(EpochOptions {
-        batch_size: size(whole("batchSize", batch_size)?),
-        k: size(whole("k", k)?),
+        batch_size: count("options.batchSize", batch_size)?,
+        k: count("options.negatives", k)?,
         shape,
         drop_last,
     })
 }
 
-/// A whole number as a `usize` (saturating: the engine rejects what is too
-/// large).
-fn size(value: u64) -> usize {
-    usize::try_from(value).unwrap_or(usize::MAX)
-}
-
 /// A run of batches: `first` and `count` as integers.
-fn run(first: f64, count: f64) -> Result<(usize, usize)> {
-    Ok((size(whole("batch", first)?), size(whole("count", count)?)))
+fn run(first: f64, rows: f64) -> Result<(usize, usize)> {
+    Ok((count("batch", first)?, count("count", rows)?))
 }
 
 impl JsEpoch {
@@ -83,7 +84,7 @@ impl JsEpoch {
         drop_last: bool,
     ) -> Result<Self> {
         let options = options(batch_size, k, &shape, drop_last)?;
-        let epoch = Epoch::new(sampler.inner.clone(), options).map_err(js_error)?;
+        let epoch = Epoch::new(sampler.inner.clone(), options).map_err(js_error_in(OPTIONS))?;
         Ok(JsEpoch {
             inner: Mutex::new(Some(Arc::new(epoch))),
         })
@@ -100,9 +101,10 @@ impl JsEpoch {
         shape: String,
         drop_last: bool,
     ) -> Result<Self> {
-        let number = whole("epoch", epoch)?;
+        let number = whole("options.epoch", epoch)?;
         let options = options(batch_size, k, &shape, drop_last)?;
-        let epoch = Epoch::for_shard(shard.shared(), number, options).map_err(js_error)?;
+        let epoch =
+            Epoch::for_shard(shard.shared(), number, options).map_err(js_error_in(OPTIONS))?;
         Ok(JsEpoch {
             inner: Mutex::new(Some(Arc::new(epoch))),
         })

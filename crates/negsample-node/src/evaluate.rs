@@ -11,9 +11,12 @@ use napi_derive::napi;
 use negsample_core::evaluate::{evaluate, EvaluateInput};
 use negsample_core::Interactions;
 
-use crate::convert::{ids, js_error, whole};
+use crate::convert::{count, ids, js_error, js_error_in, Names};
 use crate::interactions::JsInteractions;
 use crate::owned;
+
+/// The evaluation options as the TypeScript API names them.
+const OPTIONS: Names = &[("k", "options.k"), ("dim", "options.dim")];
 
 /// Per-user metrics of one evaluation.
 #[napi(object)]
@@ -105,8 +108,8 @@ fn run(
     item_embeddings: &[f32],
     (dim, k, top_items): (f64, f64, bool),
 ) -> Result<NativeEvaluation> {
-    let dim = usize::try_from(whole("dim", dim)?).unwrap_or(usize::MAX);
-    let k = usize::try_from(whole("k", k)?).unwrap_or(usize::MAX);
+    let dim = count("options.dim", dim)?;
+    let k = count("options.k", k)?;
     let input = EvaluateInput {
         train,
         test,
@@ -117,7 +120,7 @@ fn run(
         k,
         keep_top: top_items,
     };
-    let result = evaluate(&input).map_err(js_error)?;
+    let result = evaluate(&input).map_err(js_error_in(OPTIONS))?;
     // V8-owned copies (see `owned`): a synchronous loop of evaluations that
     // never yields must not hold every result until the event loop turns.
     Ok(NativeEvaluation {

@@ -21,7 +21,7 @@ use negsample_core::hard::{self, Embeddings, HardOptions, HardOut, Layout, Strat
 use negsample_core::softmax_sampling as ss;
 use negsample_core::{Interactions, Sampler};
 
-use crate::convert::{check_disjoint, ids, ids_out, into_i32, js_error, span, whole};
+use crate::convert::{check_disjoint, count, ids, ids_out, into_i32, js_error, js_error_in, span};
 use crate::interactions::JsInteractions;
 use crate::job::Job;
 use crate::owned;
@@ -141,18 +141,12 @@ fn options(args: &HardArgs) -> Result<HardOptions> {
         }
     };
     Ok(HardOptions {
-        candidates: size(whole("candidates", args.candidates)?),
-        negatives: size(whole("negatives", args.negatives)?),
+        candidates: count("candidates", args.candidates)?,
+        negatives: count("negatives", args.negatives)?,
         strategy,
         layout,
         parallel: args.parallel.unwrap_or(true),
     })
-}
-
-/// A whole number as a `usize` (saturating: the engine rejects what is too
-/// large).
-fn size(value: u64) -> usize {
-    usize::try_from(value).unwrap_or(usize::MAX)
 }
 
 /// One checked hard-negatives call, ready to run: the one implementation
@@ -184,7 +178,7 @@ impl<'a> Hard<'a> {
         candidates: Option<(&'static str, usize)>,
     ) -> Result<Self> {
         let options = options(args)?;
-        let dim = size(whole("dim", args.dim)?);
+        let dim = count("dim", args.dim)?;
         let (users, positives) = (ids(users), ids(positives));
         Embeddings::new(sampler, user_embeddings, item_embeddings, dim).map_err(js_error)?;
         hard::check_request(sampler, users, positives, &options, outputs, candidates)
@@ -395,11 +389,11 @@ impl<'a> Softmax<'a> {
         positives: &'a [i32],
         args: &'a SampledSoftmaxArgs,
     ) -> Result<Self> {
-        let num_sampled = size(whole("numSampled", args.num_sampled)?);
+        let num_sampled = count("options.numSampled", args.num_sampled)?;
         let unique = args.unique.unwrap_or(false);
         let (positives, users) = (ids(positives), args.users.as_deref().map(ids));
         ss::check_sampled_softmax(sampler, positives, num_sampled, unique, users)
-            .map_err(js_error)?;
+            .map_err(js_error_in(&[("num_sampled", "options.numSampled")]))?;
         Ok(Softmax {
             sampler: Cow::Borrowed(sampler),
             positives: Cow::Borrowed(positives),

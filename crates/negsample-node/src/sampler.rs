@@ -9,7 +9,7 @@ use napi_derive::napi;
 use negsample_core::{Proposal, Sampler};
 
 use crate::buffers::Positives;
-use crate::convert::{check_disjoint, ids, js_error, seed, span, whole};
+use crate::convert::{check_disjoint, count, ids, js_error, js_error_in, seed, span, whole};
 use crate::interactions::JsInteractions;
 use crate::owned;
 
@@ -53,8 +53,10 @@ impl JsSampler {
             .new_sampler(&proposal, seed(&seed_value)?)
             .map_err(js_error)?;
         if let Some(threads) = threads {
-            let threads = usize::try_from(whole("threads", threads)?).unwrap_or(usize::MAX);
-            sampler = sampler.with_threads(threads).map_err(js_error)?;
+            let threads = count("options.threads", threads)?;
+            sampler = sampler
+                .with_threads(threads)
+                .map_err(js_error_in(&[("threads", "options.threads")]))?;
         }
         Ok(JsSampler {
             inner: Arc::new(sampler),

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use negsample_core::shard::Shard;
 
 use crate::buffers::Positives;
-use crate::convert::{js_error, whole};
+use crate::convert::{count, js_error, whole};
 use crate::owned;
 use crate::sampler::JsSampler;
 
@@ -32,8 +32,8 @@ impl JsShard {
     /// Shard `rank` of `world_size` over `sampler`.
     #[napi(constructor, catch_unwind)]
     pub fn new(sampler: &JsSampler, rank: f64, world_size: f64) -> Result<Self> {
-        let world = usize::try_from(whole("worldSize", world_size)?).unwrap_or(usize::MAX);
-        let rank = usize::try_from(whole("rank", rank)?).unwrap_or(usize::MAX);
+        let world = count("worldSize", world_size)?;
+        let rank = count("rank", rank)?;
         let shard = Shard::new(sampler.inner.clone(), rank, world).map_err(js_error)?;
         Ok(JsShard {
             inner: Arc::new(shard),
@@ -54,12 +54,12 @@ impl JsShard {
 
     /// The shard's positives `start .. start + count` of epoch `epoch`.
     #[napi(catch_unwind)]
-    pub fn positives(&self, env: &Env, epoch: f64, start: f64, count: f64) -> Result<Positives> {
+    pub fn positives(&self, env: &Env, epoch: f64, start: f64, len: f64) -> Result<Positives> {
         let epoch = whole("epoch", epoch)?;
-        let start = usize::try_from(whole("start", start)?).unwrap_or(usize::MAX);
-        let count = usize::try_from(whole("count", count)?).unwrap_or(usize::MAX);
-        self.inner.check_range(start, count).map_err(js_error)?;
-        let (mut users, mut items) = (vec![0u32; count], vec![0u32; count]);
+        let start = count("start", start)?;
+        let len = count("count", len)?;
+        self.inner.check_range(start, len).map_err(js_error)?;
+        let (mut users, mut items) = (vec![0u32; len], vec![0u32; len]);
         self.inner
             .positives_into(epoch, start, &mut users, &mut items)
             .map_err(js_error)?;
