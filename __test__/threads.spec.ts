@@ -90,7 +90,7 @@ describe('threads option', () => {
   it('rejects bad thread counts with errors that name the option', () => {
     for (const bad of [0, -1, 1.5, 257, Number.NaN]) {
       expect(() => new Sampler(train, { threads: bad })).toThrow(RangeError)
-      expect(() => new Sampler(train, { threads: bad })).toThrow(/^options\.threads must be an integer in \[1, 256\], got /)
+      expect(() => new Sampler(train, { threads: bad })).toThrow(/^options\.threads must be (an integer in \[1, 256\]|a non-negative safe integer), got /)
     }
     expect(() => new Sampler(train, { threads: '2' as unknown as number })).toThrow(TypeError)
     expect(() => new Sampler(train, { threads: '2' as unknown as number })).toThrow(/options\.threads must be a number, got/)

@@ -131,6 +131,7 @@ function hardArgs(options: unknown, k: number, layout: 'pairwise' | 'pointwise')
   return args
 }
 
+/** `k`, checked here because the fresh forms size their arrays with it before the engine sees it. */
 function negativesOf(value: unknown): number {
   return value === undefined ? 1 : expectInteger('options.negatives', value, 1, MAX_K)
 }

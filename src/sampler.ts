@@ -35,8 +35,6 @@ export type ProposalName = 'uniform' | 'popularity' | 'weights'
  */
 export type KernelName = 'scalar' | 'avx2' | 'avx512' | 'neon'
 
-/** The most threads a sampler may use. */
-const MAX_THREADS = 256
 
 /** Options of the {@link Sampler} constructor. */
 export interface SamplerOptions {
@@ -206,7 +204,7 @@ export class Sampler {
     const { name, alpha, weights } = proposalOf(options)
     const seed = toSeed(options.seed)
     const threads =
-      options.threads === undefined ? undefined : expectInteger('options.threads', options.threads, 1, MAX_THREADS)
+      options.threads === undefined ? undefined : expectNumber('options.threads', options.threads)
     this.#native = native(() => new NativeSampler(handle, name, alpha, weights, seed, threads))
     this.#fast = this.#native.fastHandle()
     this.interactions = interactions
