@@ -94,8 +94,6 @@ export interface PointwiseBatch {
 /** Options of {@link Sampler.epoch}. */
 export interface EpochOptions extends BatchOptions, EpochShape {}
 
-const MAX_K = 2 ** 31 - 1
-
 let nativeOf: (sampler: Sampler) => NativeSampler
 
 /**
