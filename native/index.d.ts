@@ -201,9 +201,10 @@ export declare function accidentalHitsInto(interactions: JsInteractions, users: 
 /**
  * A batch into the caller's arrays: the last one is the negatives
  * (`Int32Array`: a pairwise batch) or the labels (`Float32Array`: a
- * pointwise batch).
+ * pointwise batch); `outLogProbs`, if given, receives `ln q` of each
+ * negative (pairwise) or item (pointwise).
  */
-export declare function batchInto(source: NativeSampler | NativeShard, users: Int32Array, items: Int32Array, k: number, outUsers: Int32Array, outItems: Int32Array, outLast: Int32Array | Float32Array): void
+export declare function batchInto(source: NativeSampler | NativeShard, users: Int32Array, items: Int32Array, k: number, outUsers: Int32Array, outItems: Int32Array, outLast: Int32Array | Float32Array, outLogProbs?: Float32Array): void
 
 /**
  * The dot-product path this CPU uses for scores (`"avx512"`, `"avx2"`,

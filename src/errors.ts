@@ -119,28 +119,6 @@ export function expectObject(name: string, value: unknown): asserts value is obj
   }
 }
 
-/** Throws a `RangeError` unless `array.length === expected`; `why` says where `expected` comes from. */
-export function expectLength(name: string, array: ArrayLike<unknown>, expected: number, why: string): void {
-  if (array.length !== expected) {
-    throw new RangeError(`${name}.length is ${array.length}, expected ${expected} (${why})`)
-  }
-}
-
-/** Throws a `RangeError` if two typed arrays share memory (the native side checks its own buffers). */
-export function expectDisjoint(name: string, array: ArrayBufferView, others: Record<string, ArrayBufferView>): void {
-  for (const [other, view] of Object.entries(others)) {
-    if (
-      array.buffer === view.buffer &&
-      array.byteLength > 0 &&
-      view.byteLength > 0 &&
-      array.byteOffset < view.byteOffset + view.byteLength &&
-      view.byteOffset < array.byteOffset + array.byteLength
-    ) {
-      throw new RangeError(`${name} must not share memory with ${other}`)
-    }
-  }
-}
-
 /** Throws a `TypeError` unless `value` is undefined or a plain object. */
 export function expectOptions(name: string, value: unknown): void {
   if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {

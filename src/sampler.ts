@@ -1,8 +1,5 @@
 import { webcrypto } from 'node:crypto'
 import {
-  batchInto,
-  draw,
-  drawAsync,
   fastEntry,
   NativeEpoch,
   NativeSampler,
@@ -10,18 +7,16 @@ import {
 } from '../native/index.js'
 import {
   describe,
-  expectDisjoint,
   expectFloat32Array,
   expectFloatArray,
   expectInt32Array,
   expectInteger,
-  expectLength,
   expectNumber,
-  expectObject,
   expectOptions,
   native,
-  nativeAsync,
 } from './errors'
+import * as draws from './draw'
+import { negativesPerPositive } from './draw'
 import { epochPlan, nativeEpochBatches, type EpochShape } from './epoch'
 import { Interactions, nativeInteractions } from './interactions'
 
@@ -147,12 +142,6 @@ function proposalOf(options: SamplerOptions): { name: ProposalName; alpha: numbe
   return { name, alpha: alpha ?? 0.75 }
 }
 
-/** `k` as a number (the engine checks its range). */
-export function negativesPerPositive(k: unknown): number {
-  if (typeof k !== 'number') throw new TypeError(`k must be a number, got ${describe(k)}`)
-  return k
-}
-
 /**
  * Draws negatives: for each user, items it has not interacted with, from a proposal
  * distribution (uniform, popularity^alpha, or caller weights), restricted exactly to the
@@ -249,9 +238,7 @@ export class Sampler {
    *   no possible negative (the message names the user).
    */
   negatives(users: Int32Array, k: number): Int32Array {
-    expectInt32Array('users', users)
-    const count = negativesPerPositive(k)
-    return native(() => draw(this.#native, users, null, count, 'negatives')) as Int32Array
+    return draws.negatives(this.#native, users, k)
   }
 
   /**
@@ -267,10 +254,8 @@ export class Sampler {
   }
 
   /** As {@link Sampler.negatives}, computed off the JavaScript thread. `users` is copied when called. */
-  async negativesAsync(users: Int32Array, k: number): Promise<Int32Array> {
-    expectInt32Array('users', users)
-    const count = negativesPerPositive(k)
-    return (await nativeAsync(() => drawAsync(this.#native, users, null, count, 'negatives'))) as Int32Array
+  negativesAsync(users: Int32Array, k: number): Promise<Int32Array> {
+    return draws.negativesAsync(this.#native, users, k)
   }
 
   /**
@@ -282,45 +267,17 @@ export class Sampler {
    *   not an integer >= 1, or a user has no possible negative.
    */
   pairwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PairwiseBatch {
-    this.#checkBatch(users, items, options)
-    const count = negativesPerPositive(k)
-    const batch = native(() => draw(this.#native, users, items, count, 'pairwise')) as PairwiseBatch
-    if (options.logProbs) batch.negativeLogProbs = this.logProbabilities(batch.negatives)
-    return batch
+    return draws.batch(this.#native, 'pairwise', users, items, k, options, this.#logProbabilities)
   }
 
   /** As {@link Sampler.pairwise}, into caller buffers of `users.length * k` rows each; returns `out`. */
   pairwiseInto(users: Int32Array, items: Int32Array, k: number, out: PairwiseBatch): PairwiseBatch {
-    this.#checkBatch(users, items, {})
-    const count = negativesPerPositive(k)
-    expectObject('out', out)
-    expectInt32Array('out.users', out.users)
-    expectInt32Array('out.positives', out.positives)
-    expectInt32Array('out.negatives', out.negatives)
-    const logProbs = out.negativeLogProbs
-    if (logProbs !== undefined) {
-      expectFloat32Array('out.negativeLogProbs', logProbs)
-      expectLength('out.negativeLogProbs', logProbs, users.length * count, 'users.length * k')
-      expectDisjoint('out.negativeLogProbs', logProbs, {
-        users,
-        items,
-        'out.users': out.users,
-        'out.positives': out.positives,
-        'out.negatives': out.negatives,
-      })
-    }
-    native(() => batchInto(this.#native, users, items, count, out.users, out.positives, out.negatives))
-    if (logProbs !== undefined) native(() => this.#native.logProbabilitiesInto(out.negatives, logProbs))
-    return out
+    return draws.batchInto(this.#native, 'pairwise', users, items, k, out)
   }
 
   /** As {@link Sampler.pairwise}, computed off the JavaScript thread. Inputs are copied when called. */
-  async pairwiseAsync(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): Promise<PairwiseBatch> {
-    this.#checkBatch(users, items, options)
-    const count = negativesPerPositive(k)
-    const batch = (await nativeAsync(() => drawAsync(this.#native, users, items, count, 'pairwise'))) as PairwiseBatch
-    if (options.logProbs) batch.negativeLogProbs = this.logProbabilities(batch.negatives)
-    return batch
+  pairwiseAsync(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): Promise<PairwiseBatch> {
+    return draws.batchAsync(this.#native, 'pairwise', users, items, k, options, this.#logProbabilities)
   }
 
   /**
@@ -330,45 +287,17 @@ export class Sampler {
    * @throws As {@link Sampler.pairwise}.
    */
   pointwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PointwiseBatch {
-    this.#checkBatch(users, items, options)
-    const count = negativesPerPositive(k)
-    const batch = native(() => draw(this.#native, users, items, count, 'pointwise')) as PointwiseBatch
-    if (options.logProbs) batch.logProbs = this.logProbabilities(batch.items)
-    return batch
+    return draws.batch(this.#native, 'pointwise', users, items, k, options, this.#logProbabilities)
   }
 
   /** As {@link Sampler.pointwise}, into caller buffers of `users.length * (1 + k)` rows; returns `out`. */
   pointwiseInto(users: Int32Array, items: Int32Array, k: number, out: PointwiseBatch): PointwiseBatch {
-    this.#checkBatch(users, items, {})
-    const count = negativesPerPositive(k)
-    expectObject('out', out)
-    expectInt32Array('out.users', out.users)
-    expectInt32Array('out.items', out.items)
-    expectFloat32Array('out.labels', out.labels)
-    const logProbs = out.logProbs
-    if (logProbs !== undefined) {
-      expectFloat32Array('out.logProbs', logProbs)
-      expectLength('out.logProbs', logProbs, users.length * (count + 1), 'users.length * (1 + k)')
-      expectDisjoint('out.logProbs', logProbs, {
-        users,
-        items,
-        'out.users': out.users,
-        'out.items': out.items,
-        'out.labels': out.labels,
-      })
-    }
-    native(() => batchInto(this.#native, users, items, count, out.users, out.items, out.labels))
-    if (logProbs !== undefined) native(() => this.#native.logProbabilitiesInto(out.items, logProbs))
-    return out
+    return draws.batchInto(this.#native, 'pointwise', users, items, k, out)
   }
 
   /** As {@link Sampler.pointwise}, computed off the JavaScript thread. Inputs are copied when called. */
-  async pointwiseAsync(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): Promise<PointwiseBatch> {
-    this.#checkBatch(users, items, options)
-    const count = negativesPerPositive(k)
-    const batch = (await nativeAsync(() => drawAsync(this.#native, users, items, count, 'pointwise'))) as PointwiseBatch
-    if (options.logProbs) batch.logProbs = this.logProbabilities(batch.items)
-    return batch
+  pointwiseAsync(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): Promise<PointwiseBatch> {
+    return draws.batchAsync(this.#native, 'pointwise', users, items, k, options, this.#logProbabilities)
   }
 
   /**
@@ -435,9 +364,5 @@ export class Sampler {
     return nativeEpochBatches(epoch, plan, this.threads, logProbs) as Generator<PairwiseBatch | PointwiseBatch, void, undefined>
   }
 
-  #checkBatch(users: Int32Array, items: Int32Array, options: BatchOptions): void {
-    expectInt32Array('users', users)
-    expectInt32Array('items', items)
-    expectOptions('options', options)
-  }
+  #logProbabilities = (items: Int32Array): Float32Array => this.logProbabilities(items)
 }

@@ -1,7 +1,8 @@
-import { draw, NativeEpoch, NativeShard } from '../native/index.js'
-import { describe, expectInt32Array, expectInteger, expectNumber, expectOptions, native } from './errors'
+import { NativeEpoch, NativeShard } from '../native/index.js'
+import { describe, expectInteger, expectNumber, native } from './errors'
 import { epochPlan, nativeEpochBatches, type EpochShape } from './epoch'
-import { Sampler, nativeSampler, negativesPerPositive } from './sampler'
+import * as draws from './draw'
+import { Sampler, nativeSampler } from './sampler'
 import type { BatchOptions, PairwiseBatch, PointwiseBatch } from './sampler'
 
 /** Which shard: `rank` in `[0, worldSize)`. */
@@ -119,32 +120,20 @@ export class Shard {
 
   /** `k` negatives per user from this shard's streams (as {@link Sampler.negatives}). */
   negatives(users: Int32Array, k: number): Int32Array {
-    expectInt32Array('users', users)
-    const count = negativesPerPositive(k)
-    return native(() => draw(this.#native, users, null, count, 'negatives')) as Int32Array
+    return draws.negatives(this.#native, users, k)
   }
 
   /** A pairwise batch from this shard's streams (as {@link Sampler.pairwise}). */
   pairwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PairwiseBatch {
-    expectInt32Array('users', users)
-    expectInt32Array('items', items)
-    expectOptions('options', options)
-    const count = negativesPerPositive(k)
-    const batch = native(() => draw(this.#native, users, items, count, 'pairwise')) as PairwiseBatch
-    if (options.logProbs) batch.negativeLogProbs = this.sampler.logProbabilities(batch.negatives)
-    return batch
+    return draws.batch(this.#native, 'pairwise', users, items, k, options, this.#logProbabilities)
   }
 
   /** A pointwise batch from this shard's streams (as {@link Sampler.pointwise}). */
   pointwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PointwiseBatch {
-    expectInt32Array('users', users)
-    expectInt32Array('items', items)
-    expectOptions('options', options)
-    const count = negativesPerPositive(k)
-    const batch = native(() => draw(this.#native, users, items, count, 'pointwise')) as PointwiseBatch
-    if (options.logProbs) batch.logProbs = this.sampler.logProbabilities(batch.items)
-    return batch
+    return draws.batch(this.#native, 'pointwise', users, items, k, options, this.#logProbabilities)
   }
+
+  #logProbabilities = (items: Int32Array): Float32Array => this.sampler.logProbabilities(items)
 }
 
 /**

@@ -100,6 +100,32 @@ impl Out<'_> {
         }
     }
 
+    /// The ids drawn: the negatives, or a pointwise batch's items.
+    pub fn drawn(&self) -> &[u32] {
+        match self {
+            Out::Negatives(out) => out,
+            Out::Pairwise(out) => out.negatives,
+            Out::Pointwise(out) => out.items,
+        }
+    }
+
+    /// The same buffers, borrowed again for one engine call.
+    pub fn reborrow(&mut self) -> Out<'_> {
+        match self {
+            Out::Negatives(out) => Out::Negatives(out),
+            Out::Pairwise(out) => Out::Pairwise(PairwiseOut {
+                users: out.users,
+                positives: out.positives,
+                negatives: out.negatives,
+            }),
+            Out::Pointwise(out) => Out::Pointwise(PointwiseOut {
+                users: out.users,
+                items: out.items,
+                labels: out.labels,
+            }),
+        }
+    }
+
     /// Each buffer's name (as the caller knows it) and length, for the
     /// engine's checks.
     pub fn lengths(&self) -> Vec<(&'static str, usize)> {
@@ -122,8 +148,9 @@ impl Out<'_> {
 /// The caller's buffers of a batch: the users, the positives (pairwise) or
 /// items (pointwise), and the last buffer, whose type says the shape: an
 /// `Int32Array` of negatives (pairwise) or a `Float32Array` of labels
-/// (pointwise). Fails if any two of them, or one of them and an input,
-/// share memory.
+/// (pointwise); and, if given, a buffer for `ln q` of each drawn id, with
+/// its name. Fails if any two of them, or one of them and an input, share
+/// memory.
 ///
 /// # Safety
 /// The arrays must stay alive and unaliased by JavaScript for as long as
@@ -132,24 +159,33 @@ pub unsafe fn caller_batch<'a>(
     users: &'a mut Int32ArraySlice,
     items: &'a mut Int32ArraySlice,
     last: &'a mut Either<Int32ArraySlice, Float32ArraySlice>,
+    log_probs: Option<&'a mut Float32ArraySlice>,
     inputs: &[(&str, (usize, usize))],
-) -> Result<Out<'a>> {
-    let (second, third, last_span) = match &*last {
-        Either::A(negatives) => ("out.positives", "out.negatives", span(negatives)),
-        Either::B(labels) => ("out.items", "out.labels", span(labels)),
+) -> Result<(Out<'a>, Option<LogProbs<'a>>)> {
+    let (second, third, fourth, last_span) = match &*last {
+        Either::A(negatives) => (
+            "out.positives",
+            "out.negatives",
+            "out.negativeLogProbs",
+            span(negatives),
+        ),
+        Either::B(labels) => ("out.items", "out.labels", "out.logProbs", span(labels)),
     };
-    check_disjoint(
-        &[
-            ("out.users", span(users)),
-            (second, span(items)),
-            (third, last_span),
-        ],
-        inputs,
-    )?;
+    let mut outputs = vec![
+        ("out.users", span(users)),
+        (second, span(items)),
+        (third, last_span),
+    ];
+    if let Some(log_probs) = &log_probs {
+        outputs.push((fourth, span(log_probs)));
+    }
+    check_disjoint(&outputs, inputs)?;
+    // SAFETY: as below.
+    let log_probs = log_probs.map(|l| (fourth, unsafe { l.as_mut() }));
     // SAFETY: live, pairwise disjoint arrays (checked above) used only
     // during this call (the caller's contract).
     let (users, items) = unsafe { (ids_out(users.as_mut()), ids_out(items.as_mut())) };
-    Ok(match last {
+    let out = match last {
         Either::A(negatives) => Out::Pairwise(PairwiseOut {
             users,
             positives: items,
@@ -160,8 +196,12 @@ pub unsafe fn caller_batch<'a>(
             items,
             labels: unsafe { labels.as_mut() },
         }),
-    })
+    };
+    Ok((out, log_probs))
 }
+
+/// A caller's buffer for `ln q` of each drawn id, with its name.
+pub type LogProbs<'a> = (&'static str, &'a mut [f32]);
 
 /// Output vectors of a draw call run off the JavaScript thread, handed to
 /// JavaScript as external buffers when the Promise settles.

@@ -123,10 +123,10 @@ impl<'a> Draw<'a> {
     }
 
     /// Draws into `out`.
-    pub fn run(&self, out: Out<'_>) -> Result<()> {
+    pub fn run(&self, out: &mut Out<'_>) -> Result<()> {
         let (s, users, items, k, call) =
             (&self.sampler, &*self.users, &*self.items, self.k, self.call);
-        match out {
+        match out.reborrow() {
             Out::Negatives(out) => s.negatives_into(users, k, call, out),
             Out::Pairwise(out) => s.pairwise_into(users, items, k, call, out),
             Out::Pointwise(out) => s.pointwise_into(users, items, k, call, out),
@@ -136,7 +136,7 @@ impl<'a> Draw<'a> {
 
     /// Into fresh arrays in V8-owned memory.
     fn fresh(&self, env: &Env) -> Result<Drawn> {
-        buffers::fresh(env, self.shape, self.rows(), |out| self.run(out))
+        buffers::fresh(env, self.shape, self.rows(), |mut out| self.run(&mut out))
     }
 
     /// As a job for the libuv pool, with its inputs copied.
@@ -149,7 +149,7 @@ impl<'a> Draw<'a> {
         };
         Job::new(move || {
             let mut out = Owned::zeroed(draw.shape, draw.rows());
-            draw.run(out.as_out())?;
+            draw.run(&mut out.as_out())?;
             Ok(out.into_js())
         })
     }
@@ -168,7 +168,7 @@ pub fn negatives(caller: &Caller<'_>, users: &[i32], k: f64, out: &mut [i32]) ->
         Shape::Negatives,
         &[("out", out.len())],
     )?;
-    draw.run(Out::Negatives(out))
+    draw.run(&mut Out::Negatives(out))
 }
 
 /// A draw call into fresh arrays: `shape` is `"negatives"` (`items`
@@ -225,10 +225,11 @@ pub fn negatives_into(
 
 /// A batch into the caller's arrays: the last one is the negatives
 /// (`Int32Array`: a pairwise batch) or the labels (`Float32Array`: a
-/// pointwise batch).
+/// pointwise batch); `outLogProbs`, if given, receives `ln q` of each
+/// negative (pairwise) or item (pointwise).
 #[napi(
     catch_unwind,
-    ts_args_type = "source: NativeSampler | NativeShard, users: Int32Array, items: Int32Array, k: number, outUsers: Int32Array, outItems: Int32Array, outLast: Int32Array | Float32Array"
+    ts_args_type = "source: NativeSampler | NativeShard, users: Int32Array, items: Int32Array, k: number, outUsers: Int32Array, outItems: Int32Array, outLast: Int32Array | Float32Array, outLogProbs?: Float32Array"
 )]
 pub fn batch_into(
     source: Either<ClassInstance<'_, JsSampler>, ClassInstance<'_, JsShard>>,
@@ -238,17 +239,29 @@ pub fn batch_into(
     mut out_users: Int32ArraySlice,
     mut out_items: Int32ArraySlice,
     mut out_last: Either<Int32ArraySlice, Float32ArraySlice>,
+    mut out_log_probs: Option<Float32ArraySlice>,
 ) -> Result<()> {
     let inputs = [("users", span(&users)), ("items", span(&items))];
     // SAFETY: live arrays of this synchronous call, used only during it.
-    let out = unsafe { caller_batch(&mut out_users, &mut out_items, &mut out_last, &inputs) }?;
-    Draw::new(
-        &caller(&source),
-        &users,
-        Some(&items),
-        k,
-        out.shape(),
-        &out.lengths(),
-    )?
-    .run(out)
+    let (mut out, log_probs) = unsafe {
+        caller_batch(
+            &mut out_users,
+            &mut out_items,
+            &mut out_last,
+            out_log_probs.as_mut(),
+            &inputs,
+        )
+    }?;
+    let mut lengths = out.lengths();
+    lengths.extend(log_probs.as_ref().map(|(name, l)| (*name, l.len())));
+    let caller = caller(&source);
+    let draw = Draw::new(&caller, &users, Some(&items), k, out.shape(), &lengths)?;
+    draw.run(&mut out)?;
+    match log_probs {
+        Some((_, log_probs)) => caller
+            .sampler()
+            .log_probabilities_into(out.drawn(), log_probs)
+            .map_err(js_error),
+        None => Ok(()),
+    }
 }

@@ -138,7 +138,7 @@ impl JsEpoch {
     ) -> Result<()> {
         let (first, count) = run(first, count)?;
         // SAFETY: live arrays of this synchronous call, used only during it.
-        let out = unsafe { caller_batch(&mut users, &mut items, &mut last, &[]) }?;
+        let (out, _) = unsafe { caller_batch(&mut users, &mut items, &mut last, None, &[]) }?;
         fill(&*self.epoch()?, first, count, out)
     }
 

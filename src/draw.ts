@@ -1,0 +1,137 @@
+/**
+ * The draw calls of a {@link Sampler} and a {@link Shard}, written once. Each public form of
+ * `negatives`, `pairwise` and `pointwise` (fresh, `...Into`, `...Async`) is a one-line call of
+ * these. They check JavaScript types; the engine checks every value (ranges, lengths, ids,
+ * overlapping buffers) before anything is drawn or written.
+ *
+ * @module
+ */
+import {
+  batchInto as nativeBatchInto,
+  draw as nativeDraw,
+  drawAsync as nativeDrawAsync,
+  type NativeSampler,
+  type NativeShard,
+} from '../native/index.js'
+import { describe, expectFloat32Array, expectInt32Array, expectObject, expectOptions, native, nativeAsync } from './errors'
+import type { BatchOptions, PairwiseBatch, PointwiseBatch } from './sampler'
+
+/** What draws: a sampler, or a shard (its own streams, the sampler's proposal). */
+export type Source = NativeSampler | NativeShard
+
+/** The two batch layouts. */
+export type BatchShape = 'pairwise' | 'pointwise'
+
+type Batch = PairwiseBatch | PointwiseBatch
+
+/** `ln q` of each item, as {@link Sampler.logProbabilities}. */
+export type LogProbabilities = (items: Int32Array) => Float32Array
+
+/** A batch layout: its three arrays (the last is Float32 for labels), its ln q array and what it holds. */
+const LAYOUTS = {
+  pairwise: { arrays: ['users', 'positives', 'negatives'], floatLast: false, logProbs: 'negativeLogProbs', drawn: 'negatives' },
+  pointwise: { arrays: ['users', 'items', 'labels'], floatLast: true, logProbs: 'logProbs', drawn: 'items' },
+} as const
+
+/** `k` as a number (the engine checks its range). */
+export function negativesPerPositive(k: unknown): number {
+  if (typeof k !== 'number') throw new TypeError(`k must be a number, got ${describe(k)}`)
+  return k
+}
+
+/** `k` negatives for each user, in a fresh array. */
+export function negatives(source: Source, users: Int32Array, k: number): Int32Array {
+  expectInt32Array('users', users)
+  const count = negativesPerPositive(k)
+  return native(() => nativeDraw(source, users, null, count, 'negatives')) as Int32Array
+}
+
+/** As {@link negatives}, off the JavaScript thread. */
+export async function negativesAsync(source: Source, users: Int32Array, k: number): Promise<Int32Array> {
+  expectInt32Array('users', users)
+  const count = negativesPerPositive(k)
+  return (await nativeAsync(() => nativeDrawAsync(source, users, null, count, 'negatives'))) as Int32Array
+}
+
+function checkBatch(users: unknown, items: unknown, options: unknown): void {
+  expectInt32Array('users', users)
+  expectInt32Array('items', items)
+  expectOptions('options', options)
+}
+
+function withLogProbs<B extends Batch>(shape: BatchShape, batch: B, options: BatchOptions, logProbabilities: LogProbabilities): B {
+  if (options.logProbs) {
+    const layout = LAYOUTS[shape]
+    const record = batch as unknown as Record<string, Int32Array | Float32Array>
+    record[layout.logProbs] = logProbabilities(record[layout.drawn] as Int32Array)
+  }
+  return batch
+}
+
+/** A batch of `shape` in fresh arrays. */
+export function batch<B extends Batch>(
+  source: Source,
+  shape: BatchShape,
+  users: Int32Array,
+  items: Int32Array,
+  k: number,
+  options: BatchOptions,
+  logProbabilities: LogProbabilities,
+): B {
+  checkBatch(users, items, options)
+  const count = negativesPerPositive(k)
+  const drawn = native(() => nativeDraw(source, users, items, count, shape)) as B
+  return withLogProbs(shape, drawn, options, logProbabilities)
+}
+
+/** As {@link batch}, off the JavaScript thread (inputs copied when called). */
+export async function batchAsync<B extends Batch>(
+  source: Source,
+  shape: BatchShape,
+  users: Int32Array,
+  items: Int32Array,
+  k: number,
+  options: BatchOptions,
+  logProbabilities: LogProbabilities,
+): Promise<B> {
+  checkBatch(users, items, options)
+  const count = negativesPerPositive(k)
+  const drawn = (await nativeAsync(() => nativeDrawAsync(source, users, items, count, shape))) as B
+  return withLogProbs(shape, drawn, options, logProbabilities)
+}
+
+/** A batch of `shape` into the caller's arrays (and its ln q array, when present); returns `out`. */
+export function batchInto<B extends Batch>(
+  source: Source,
+  shape: BatchShape,
+  users: Int32Array,
+  items: Int32Array,
+  k: number,
+  out: B,
+): B {
+  checkBatch(users, items, {})
+  const count = negativesPerPositive(k)
+  expectObject('out', out)
+  const layout = LAYOUTS[shape]
+  const record = out as unknown as Record<string, unknown>
+  const [first, second, last] = layout.arrays
+  expectInt32Array(`out.${first}`, record[first])
+  expectInt32Array(`out.${second}`, record[second])
+  if (layout.floatLast) expectFloat32Array(`out.${last}`, record[last])
+  else expectInt32Array(`out.${last}`, record[last])
+  const logProbs = record[layout.logProbs]
+  if (logProbs !== undefined) expectFloat32Array(`out.${layout.logProbs}`, logProbs)
+  native(() =>
+    nativeBatchInto(
+      source,
+      users,
+      items,
+      count,
+      record[first] as Int32Array,
+      record[second] as Int32Array,
+      record[last] as Int32Array | Float32Array,
+      logProbs as Float32Array | undefined,
+    ),
+  )
+  return out
+}
