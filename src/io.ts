@@ -281,7 +281,12 @@ export class Dataset {
   }
 
   /** For an opened file, the proposals whose alias tables it stores. */
-  storedProposals(): { proposal: ProposalName; alpha?: number }[] {
+  storedProposals(): {
+    /** The proposal whose alias table is stored. */
+    proposal: ProposalName
+    /** Its popularity exponent (`'popularity'` only). */
+    alpha?: number
+  }[] {
     return this.handle.storedProposals().map((p) => ({
       proposal: p.proposal as ProposalName,
       ...(p.alpha === undefined || p.alpha === null ? {} : { alpha: p.alpha }),

@@ -325,7 +325,12 @@ export class Sampler {
    * walks, for trainers that cut their own batches (see `epochAsync`). Takes one call number.
    * Cost: O(nnz) time, 8 bytes per positive.
    */
-  shuffledPositives(): { users: Int32Array; items: Int32Array } {
+  shuffledPositives(): {
+    /** The user of each positive, in the shuffled order. */
+    users: Int32Array
+    /** The item of each positive, parallel to `users`. */
+    items: Int32Array
+  } {
     return native(() => this.#native.shuffledPositives())
   }
 

@@ -80,7 +80,12 @@ export class Shard {
    * This shard's positives of epoch `epoch`, in the shard's order: `count` of them from
    * position `start` (default: all). Cost: a few dozen nanoseconds per positive.
    */
-  positives(epoch: number, start = 0, count?: number): { users: Int32Array; items: Int32Array } {
+  positives(epoch: number, start = 0, count?: number): {
+    /** The user of each positive of the slice, in the epoch's order. */
+    users: Int32Array
+    /** The item of each positive, parallel to `users`. */
+    items: Int32Array
+  } {
     expectNumber('epoch', epoch)
     expectNumber('start', start)
     const n = count === undefined ? this.size - start : expectNumber('count', count)

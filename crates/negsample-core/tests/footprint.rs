@@ -3,7 +3,7 @@
 //! from the layout: the target is at most 4 bytes per interaction plus 16
 //! bytes per user and per item, id maps aside.
 //!
-//! Run with `--nocapture` to see the breakdown (the README quotes it).
+//! Run with `--nocapture` to see the breakdown (docs/guide.md quotes it).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
