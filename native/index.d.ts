@@ -269,19 +269,44 @@ export interface HardArrays {
 }
 
 /**
- * Hard negatives computed off the JavaScript thread. Inputs (embeddings
- * included) are copied when called.
+ * The inputs of a hard-negatives call: the positives and the model's
+ * embedding snapshots (read in place by `hardNegativesInto` and
+ * `hardNegatives`, copied by `hardNegativesAsync`).
  */
-export declare function hardNegativesAsync(sampler: JsSampler, users: Int32Array, positives: Int32Array, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, args: HardArgs, wants: HardWants): Promise<HardArrays>
+export interface HardInputs {
+  /** The user of each positive. */
+  users: Int32Array
+  /** The item of each positive. */
+  positives: Int32Array
+  /** `numUsers x dim` user embeddings, row-major. */
+  userEmbeddings: Float32Array
+  /** `numItems x dim` item embeddings, row-major. */
+  itemEmbeddings: Float32Array
+}
+
+/**
+ * Hard negatives into fresh arrays in V8-owned memory: `items` and
+ * `scores`, and what `wants` asks for. Embeddings are read in place.
+ */
+export declare function hardNegatives(sampler: JsSampler, inputs: HardInputs, args: HardArgs, wants: HardWants): HardArrays
+
+/**
+ * As `hardNegatives`, computed off the JavaScript thread. Inputs
+ * (embeddings included) are copied when called.
+ */
+export declare function hardNegativesAsync(sampler: JsSampler, inputs: HardInputs, args: HardArgs, wants: HardWants): Promise<HardArrays>
 
 /**
  * Hard negatives for each positive `(users[j], positives[j])` into caller
  * buffers (`out.items` and `out.scores` required, the rest optional).
  * Embeddings are read in place.
  */
-export declare function hardNegativesInto(sampler: JsSampler, users: Int32Array, positives: Int32Array, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, args: HardArgs, out: HardArrays): void
+export declare function hardNegativesInto(sampler: JsSampler, inputs: HardInputs, args: HardArgs, out: HardArrays): void
 
-/** What to allocate for an `...Async` hard-negatives call. */
+/**
+ * What a fresh or `...Async` hard-negatives call returns besides `items`
+ * and `scores`.
+ */
 export interface HardWants {
   /** Return `logProbs`. */
   logProbs: boolean

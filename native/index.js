@@ -856,6 +856,7 @@ module.exports.dotPath = nativeBinding.dotPath
 module.exports.draw = nativeBinding.draw
 module.exports.drawAsync = nativeBinding.drawAsync
 module.exports.fastEntry = nativeBinding.fastEntry
+module.exports.hardNegatives = nativeBinding.hardNegatives
 module.exports.hardNegativesAsync = nativeBinding.hardNegativesAsync
 module.exports.hardNegativesInto = nativeBinding.hardNegativesInto
 module.exports.hitsAsync = nativeBinding.hitsAsync

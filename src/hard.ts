@@ -1,8 +1,12 @@
 import {
   dotPath,
+  hardNegatives as nativeHard,
   hardNegativesAsync as nativeHardAsync,
   hardNegativesInto as nativeHardInto,
   type HardArgs,
+  type HardArrays,
+  type HardInputs,
+  type HardWants,
 } from '../native/index.js'
 import {
   describe,
@@ -14,6 +18,7 @@ import {
   native,
   nativeAsync,
 } from './errors'
+import { negativesPerPositive } from './draw'
 import { epochBatches, epochPlan, type EpochShape } from './epoch'
 import { Interactions } from './interactions'
 import { nativeSampler, Sampler, type PairwiseBatch, type PointwiseBatch, type SamplerOptions } from './sampler'
@@ -87,7 +92,6 @@ export interface HardBatchOptions {
 /** Options of {@link HardNegatives.epoch}: as {@link Sampler.epoch}. */
 export interface HardEpochOptions extends HardBatchOptions, EpochShape {}
 
-const MAX_K = 2 ** 31 - 1
 
 /** Which dot-product code this CPU runs (`'avx512'`, `'avx2'`, `'neon'` or `'scalar'`); all give the same bits. */
 export function dotProductPath(): string {
@@ -131,15 +135,70 @@ function hardArgs(options: unknown, k: number, layout: 'pairwise' | 'pointwise')
   return args
 }
 
-/** `k`, checked here because the fresh forms size their arrays with it before the engine sees it. */
-function negativesOf(value: unknown): number {
-  return value === undefined ? 1 : expectInteger('options.negatives', value, 1, MAX_K)
-}
-
-function checkIds(users: unknown, positives: unknown): void {
+/** A hard-negatives call of the free functions, its JavaScript types checked. */
+function hardCall(sampler: unknown, users: unknown, positives: unknown, options: HardNegativesOptions) {
+  const handle = samplerHandle(sampler)
   expectInt32Array('users', users)
   expectInt32Array('positives', positives)
+  expectOptions('options', options)
+  const k = options?.negatives === undefined ? 1 : expectNumber('options.negatives', options.negatives)
+  const args = hardArgs(options, k, 'pairwise')
+  return { handle, inputs: inputsOf(users, positives, options), args }
 }
+
+function inputsOf(users: Int32Array, positives: Int32Array, options: HardOptions): HardInputs {
+  return { users, positives, userEmbeddings: options.userEmbeddings, itemEmbeddings: options.itemEmbeddings }
+}
+
+function wantsOf(options: HardNegativesOptions): HardWants {
+  return { logProbs: options.logProbs ?? false, rows: false, candidates: options.returnCandidates ?? false }
+}
+
+function resultOf(r: HardArrays): HardNegativesResult {
+  const result: HardNegativesResult = { negatives: r.items, scores: r.scores }
+  if (r.logProbs) result.logProbs = r.logProbs
+  if (r.candidates) result.candidates = r.candidates
+  return result
+}
+
+/** How a batch of each layout is made of the native arrays, and the other way round. */
+const LAYOUTS = {
+  pairwise: {
+    batch(r: HardArrays): HardPairwiseBatch {
+      const batch: HardPairwiseBatch = { users: r.users!, positives: r.positives!, negatives: r.items, scores: r.scores }
+      if (r.logProbs) batch.negativeLogProbs = r.logProbs
+      return batch
+    },
+    buffers(out: HardPairwiseBatch): HardArrays {
+      expectOptions('out', out)
+      expectInt32Array('out.users', out.users)
+      expectInt32Array('out.positives', out.positives)
+      expectInt32Array('out.negatives', out.negatives)
+      expectFloat32Array('out.scores', out.scores)
+      if (out.negativeLogProbs !== undefined) expectFloat32Array('out.negativeLogProbs', out.negativeLogProbs)
+      return { items: out.negatives, scores: out.scores, logProbs: out.negativeLogProbs, users: out.users, positives: out.positives }
+    },
+  },
+  pointwise: {
+    batch(r: HardArrays): HardPointwiseBatch {
+      const batch: HardPointwiseBatch = { users: r.users!, items: r.items, labels: r.labels!, scores: r.scores }
+      if (r.logProbs) batch.logProbs = r.logProbs
+      return batch
+    },
+    buffers(out: HardPointwiseBatch): HardArrays {
+      expectOptions('out', out)
+      expectInt32Array('out.users', out.users)
+      expectInt32Array('out.items', out.items)
+      expectFloat32Array('out.labels', out.labels)
+      expectFloat32Array('out.scores', out.scores)
+      if (out.logProbs !== undefined) expectFloat32Array('out.logProbs', out.logProbs)
+      return { items: out.items, scores: out.scores, logProbs: out.logProbs, users: out.users, labels: out.labels }
+    },
+  },
+} as const
+
+type BatchLayout = keyof typeof LAYOUTS
+type BatchOf<L extends BatchLayout> = L extends 'pairwise' ? HardPairwiseBatch : HardPointwiseBatch
 
 /**
  * Hard negatives (DNS): for each positive `(users[j], positives[j])`, draws `candidates` items
@@ -163,24 +222,8 @@ export function hardNegatives(
   positives: Int32Array,
   options: HardNegativesOptions,
 ): HardNegativesResult {
-  const handle = samplerHandle(sampler)
-  checkIds(users, positives)
-  expectOptions('options', options)
-  const k = negativesOf(options?.negatives)
-  const args = hardArgs(options, k, 'pairwise')
-  const rows = users.length * k
-  const result: HardNegativesResult = { negatives: new Int32Array(rows), scores: new Float32Array(rows) }
-  if (options.logProbs) result.logProbs = new Float32Array(rows)
-  if (options.returnCandidates) result.candidates = new Int32Array(users.length * args.candidates)
-  native(() =>
-    nativeHardInto(handle, users, positives, options.userEmbeddings, options.itemEmbeddings, args, {
-      items: result.negatives,
-      scores: result.scores,
-      logProbs: result.logProbs,
-      candidates: result.candidates,
-    }),
-  )
-  return result
+  const call = hardCall(sampler, users, positives, options)
+  return resultOf(native(() => nativeHard(call.handle, call.inputs, call.args, wantsOf(options))))
 }
 
 /**
@@ -194,23 +237,14 @@ export function hardNegativesInto(
   options: HardNegativesOptions,
   out: HardNegativesResult,
 ): HardNegativesResult {
-  const handle = samplerHandle(sampler)
-  checkIds(users, positives)
-  expectOptions('options', options)
-  const args = hardArgs(options, negativesOf(options?.negatives), 'pairwise')
+  const call = hardCall(sampler, users, positives, options)
   expectOptions('out', out)
   expectInt32Array('out.negatives', out.negatives)
   expectFloat32Array('out.scores', out.scores)
   if (out.logProbs !== undefined) expectFloat32Array('out.logProbs', out.logProbs)
   if (out.candidates !== undefined) expectInt32Array('out.candidates', out.candidates)
-  native(() =>
-    nativeHardInto(handle, users, positives, options.userEmbeddings, options.itemEmbeddings, args, {
-      items: out.negatives,
-      scores: out.scores,
-      logProbs: out.logProbs,
-      candidates: out.candidates,
-    }),
-  )
+  const buffers = { items: out.negatives, scores: out.scores, logProbs: out.logProbs, candidates: out.candidates }
+  native(() => nativeHardInto(call.handle, call.inputs, call.args, buffers))
   return out
 }
 
@@ -225,21 +259,8 @@ export async function hardNegativesAsync(
   positives: Int32Array,
   options: HardNegativesOptions,
 ): Promise<HardNegativesResult> {
-  const handle = samplerHandle(sampler)
-  checkIds(users, positives)
-  expectOptions('options', options)
-  const args = hardArgs(options, negativesOf(options?.negatives), 'pairwise')
-  const r = await nativeAsync(() =>
-    nativeHardAsync(handle, users, positives, options.userEmbeddings, options.itemEmbeddings, args, {
-      logProbs: options.logProbs ?? false,
-      rows: false,
-      candidates: options.returnCandidates ?? false,
-    }),
-  )
-  const result: HardNegativesResult = { negatives: r.items, scores: r.scores }
-  if (r.logProbs) result.logProbs = r.logProbs
-  if (r.candidates) result.candidates = r.candidates
-  return result
+  const call = hardCall(sampler, users, positives, options)
+  return resultOf(await nativeAsync(() => nativeHardAsync(call.handle, call.inputs, call.args, wantsOf(options))))
 }
 
 /** Constructor options of {@link HardNegatives} built from an {@link Interactions}: the sampler's options too. */
@@ -318,54 +339,17 @@ export class HardNegatives {
    * `users.length * k` rows `(user, positive, negative)` plus each negative's score.
    */
   pairwise(users: Int32Array, items: Int32Array, k: number, options: HardBatchOptions = {}): HardPairwiseBatch {
-    const rows = this.#rows(users, items, k, 'pairwise', options)
-    const batch: HardPairwiseBatch = {
-      users: new Int32Array(rows),
-      positives: new Int32Array(rows),
-      negatives: new Int32Array(rows),
-      scores: new Float32Array(rows),
-    }
-    if (options.logProbs) batch.negativeLogProbs = new Float32Array(rows)
-    return this.pairwiseInto(users, items, k, batch)
+    return this.#batch('pairwise', users, items, k, options)
   }
 
   /** As {@link HardNegatives.pairwise}, into caller buffers of `users.length * k` rows; returns `out`. */
   pairwiseInto(users: Int32Array, items: Int32Array, k: number, out: HardPairwiseBatch): HardPairwiseBatch {
-    this.#rows(users, items, k, 'pairwise', {})
-    expectOptions('out', out)
-    expectInt32Array('out.users', out.users)
-    expectInt32Array('out.positives', out.positives)
-    expectInt32Array('out.negatives', out.negatives)
-    expectFloat32Array('out.scores', out.scores)
-    if (out.negativeLogProbs !== undefined) expectFloat32Array('out.negativeLogProbs', out.negativeLogProbs)
-    const o = this.#options
-    const args = hardArgs(o, k, 'pairwise')
-    native(() =>
-      nativeHardInto(samplerHandle(this.sampler), users, items, o.userEmbeddings, o.itemEmbeddings, args, {
-        items: out.negatives,
-        scores: out.scores,
-        logProbs: out.negativeLogProbs,
-        users: out.users,
-        positives: out.positives,
-      }),
-    )
-    return out
+    return this.#batchInto('pairwise', users, items, k, out)
   }
 
   /** As {@link HardNegatives.pairwise}, computed off the JavaScript thread (inputs and embeddings copied when called). */
-  async pairwiseAsync(users: Int32Array, items: Int32Array, k: number, options: HardBatchOptions = {}): Promise<HardPairwiseBatch> {
-    this.#rows(users, items, k, 'pairwise', options)
-    const o = this.#options
-    const r = await nativeAsync(() =>
-      nativeHardAsync(samplerHandle(this.sampler), users, items, o.userEmbeddings, o.itemEmbeddings, hardArgs(o, k, 'pairwise'), {
-        logProbs: options.logProbs ?? false,
-        rows: true,
-        candidates: false,
-      }),
-    )
-    const batch: HardPairwiseBatch = { users: r.users!, positives: r.positives!, negatives: r.items, scores: r.scores }
-    if (r.logProbs) batch.negativeLogProbs = r.logProbs
-    return batch
+  pairwiseAsync(users: Int32Array, items: Int32Array, k: number, options: HardBatchOptions = {}): Promise<HardPairwiseBatch> {
+    return this.#batchAsync('pairwise', users, items, k, options)
   }
 
   /**
@@ -374,54 +358,17 @@ export class HardNegatives {
    * plus each row's score.
    */
   pointwise(users: Int32Array, items: Int32Array, k: number, options: HardBatchOptions = {}): HardPointwiseBatch {
-    const rows = this.#rows(users, items, k, 'pointwise', options)
-    const batch: HardPointwiseBatch = {
-      users: new Int32Array(rows),
-      items: new Int32Array(rows),
-      labels: new Float32Array(rows),
-      scores: new Float32Array(rows),
-    }
-    if (options.logProbs) batch.logProbs = new Float32Array(rows)
-    return this.pointwiseInto(users, items, k, batch)
+    return this.#batch('pointwise', users, items, k, options)
   }
 
   /** As {@link HardNegatives.pointwise}, into caller buffers of `users.length * (1 + k)` rows; returns `out`. */
   pointwiseInto(users: Int32Array, items: Int32Array, k: number, out: HardPointwiseBatch): HardPointwiseBatch {
-    this.#rows(users, items, k, 'pointwise', {})
-    expectOptions('out', out)
-    expectInt32Array('out.users', out.users)
-    expectInt32Array('out.items', out.items)
-    expectFloat32Array('out.labels', out.labels)
-    expectFloat32Array('out.scores', out.scores)
-    if (out.logProbs !== undefined) expectFloat32Array('out.logProbs', out.logProbs)
-    const o = this.#options
-    const args = hardArgs(o, k, 'pointwise')
-    native(() =>
-      nativeHardInto(samplerHandle(this.sampler), users, items, o.userEmbeddings, o.itemEmbeddings, args, {
-        items: out.items,
-        scores: out.scores,
-        logProbs: out.logProbs,
-        users: out.users,
-        labels: out.labels,
-      }),
-    )
-    return out
+    return this.#batchInto('pointwise', users, items, k, out)
   }
 
   /** As {@link HardNegatives.pointwise}, computed off the JavaScript thread (inputs and embeddings copied when called). */
-  async pointwiseAsync(users: Int32Array, items: Int32Array, k: number, options: HardBatchOptions = {}): Promise<HardPointwiseBatch> {
-    this.#rows(users, items, k, 'pointwise', options)
-    const o = this.#options
-    const r = await nativeAsync(() =>
-      nativeHardAsync(samplerHandle(this.sampler), users, items, o.userEmbeddings, o.itemEmbeddings, hardArgs(o, k, 'pointwise'), {
-        logProbs: options.logProbs ?? false,
-        rows: true,
-        candidates: false,
-      }),
-    )
-    const batch: HardPointwiseBatch = { users: r.users!, items: r.items, labels: r.labels!, scores: r.scores }
-    if (r.logProbs) batch.logProbs = r.logProbs
-    return batch
+  pointwiseAsync(users: Int32Array, items: Int32Array, k: number, options: HardBatchOptions = {}): Promise<HardPointwiseBatch> {
+    return this.#batchAsync('pointwise', users, items, k, options)
   }
 
   /**
@@ -445,12 +392,33 @@ export class HardNegatives {
     )
   }
 
-  /** Checks types and `k`, returns the number of rows. */
-  #rows(users: Int32Array, items: Int32Array, k: number, layout: 'pairwise' | 'pointwise', options: HardBatchOptions): number {
+  /** One batch call of this object, its JavaScript types checked. */
+  #call(layout: BatchLayout, users: unknown, items: unknown, k: unknown, options: unknown) {
     expectInt32Array('users', users)
     expectInt32Array('items', items)
-    expectInteger('k', k, 1, MAX_K)
     expectOptions('options', options)
-    return users.length * (layout === 'pairwise' ? k : k + 1)
+    const o = this.#options
+    const args = hardArgs(o, negativesPerPositive(k), layout)
+    return { handle: samplerHandle(this.sampler), inputs: inputsOf(users, items, o), args }
+  }
+
+  #batch<L extends BatchLayout>(layout: L, users: Int32Array, items: Int32Array, k: number, options: HardBatchOptions): BatchOf<L> {
+    const call = this.#call(layout, users, items, k, options)
+    const wants = { logProbs: options.logProbs ?? false, rows: true, candidates: false }
+    return LAYOUTS[layout].batch(native(() => nativeHard(call.handle, call.inputs, call.args, wants))) as BatchOf<L>
+  }
+
+  #batchInto<L extends BatchLayout>(layout: L, users: Int32Array, items: Int32Array, k: number, out: BatchOf<L>): BatchOf<L> {
+    const call = this.#call(layout, users, items, k, {})
+    const buffers = (LAYOUTS[layout].buffers as (out: BatchOf<L>) => HardArrays)(out)
+    native(() => nativeHardInto(call.handle, call.inputs, call.args, buffers))
+    return out
+  }
+
+  async #batchAsync<L extends BatchLayout>(layout: L, users: Int32Array, items: Int32Array, k: number, options: HardBatchOptions): Promise<BatchOf<L>> {
+    const call = this.#call(layout, users, items, k, options)
+    const wants = { logProbs: options.logProbs ?? false, rows: true, candidates: false }
+    const r = await nativeAsync(() => nativeHardAsync(call.handle, call.inputs, call.args, wants))
+    return LAYOUTS[layout].batch(r) as BatchOf<L>
   }
 }

@@ -67,8 +67,25 @@ pub struct HardArrays {
     pub candidates: Option<Int32Array>,
 }
 
-/// What to allocate for an `...Async` hard-negatives call.
+/// The inputs of a hard-negatives call: the positives and the model's
+/// embedding snapshots (read in place by `hardNegativesInto` and
+/// `hardNegatives`, copied by `hardNegativesAsync`).
 #[napi(object)]
+pub struct HardInputs {
+    /// The user of each positive.
+    pub users: Int32Array,
+    /// The item of each positive.
+    pub positives: Int32Array,
+    /// `numUsers x dim` user embeddings, row-major.
+    pub user_embeddings: Float32Array,
+    /// `numItems x dim` item embeddings, row-major.
+    pub item_embeddings: Float32Array,
+}
+
+/// What a fresh or `...Async` hard-negatives call returns besides `items`
+/// and `scores`.
+#[napi(object)]
+#[derive(Clone, Copy)]
 pub struct HardWants {
     /// Return `logProbs`.
     pub log_probs: bool,
@@ -150,7 +167,7 @@ fn options(args: &HardArgs) -> Result<HardOptions> {
 }
 
 /// One checked hard-negatives call, ready to run: the one implementation
-/// behind `hardNegativesInto` and `hardNegativesAsync`.
+/// behind `hardNegatives`, `hardNegativesInto` and `hardNegativesAsync`.
 struct Hard<'a> {
     sampler: Cow<'a, Arc<Sampler>>,
     users: Cow<'a, [u32]>,
@@ -166,20 +183,18 @@ impl<'a> Hard<'a> {
     /// Checks the request with the engine's rules (`outputs`: the caller's
     /// per-row buffers by name and length; `candidates`: its candidates
     /// buffer), then takes its call number.
-    #[allow(clippy::too_many_arguments)]
     fn new(
         sampler: &'a Arc<Sampler>,
-        users: &'a [i32],
-        positives: &'a [i32],
-        user_embeddings: &'a [f32],
-        item_embeddings: &'a [f32],
+        inputs: &'a HardInputs,
         args: &HardArgs,
         outputs: &[(&'static str, usize)],
         candidates: Option<(&'static str, usize)>,
     ) -> Result<Self> {
         let options = options(args)?;
         let dim = count("dim", args.dim)?;
-        let (users, positives) = (ids(users), ids(positives));
+        let (users, positives) = (ids(&inputs.users), ids(&inputs.positives));
+        let (user_embeddings, item_embeddings) =
+            (&*inputs.user_embeddings, &*inputs.item_embeddings);
         Embeddings::new(sampler, user_embeddings, item_embeddings, dim).map_err(js_error)?;
         hard::check_request(sampler, users, positives, &options, outputs, candidates)
             .map_err(js_error)?;
@@ -223,38 +238,77 @@ impl<'a> Hard<'a> {
             item_embeddings: Cow::Owned(self.item_embeddings.into_owned()),
             ..self
         };
-        Job::new(move || {
-            let opts = &hard.options;
-            let rows = hard.users.len() * opts.layout.rows_per_positive(opts.negatives);
-            let pointwise = opts.layout == Layout::Pointwise;
-            let ids = |wanted: bool, len: usize| wanted.then(|| vec![0u32; len]);
-            let floats = |wanted: bool| wanted.then(|| vec![0f32; rows]);
-            let mut items = vec![0u32; rows];
-            let mut scores = vec![0f32; rows];
-            let mut log_probs = floats(wants.log_probs);
-            let mut users = ids(wants.rows, rows);
-            let mut positives = ids(wants.rows && !pointwise, rows);
-            let mut labels = floats(wants.rows && pointwise);
-            let mut candidates = ids(wants.candidates, hard.users.len() * opts.candidates);
-            hard.run(HardOut {
-                items: &mut items,
-                scores: &mut scores,
-                log_probs: log_probs.as_deref_mut(),
-                users: users.as_deref_mut(),
-                positives: positives.as_deref_mut(),
-                labels: labels.as_deref_mut(),
-                candidates: candidates.as_deref_mut(),
-            })?;
-            let js_ids = |v: Vec<u32>| Int32Array::new(into_i32(v));
-            Ok(HardArrays {
-                items: js_ids(items),
-                scores: Float32Array::new(scores),
-                log_probs: log_probs.map(Float32Array::new),
-                users: users.map(js_ids),
-                positives: positives.map(js_ids),
-                labels: labels.map(Float32Array::new),
-                candidates: candidates.map(js_ids),
-            })
+        Job::new(move || hard.fill(wants).map(Filled::external))
+    }
+
+    /// Runs into fresh vectors: `items`, `scores` and what `wants` asks for.
+    fn fill(&self, wants: HardWants) -> Result<Filled> {
+        let opts = &self.options;
+        let rows = self.users.len() * opts.layout.rows_per_positive(opts.negatives);
+        let pointwise = opts.layout == Layout::Pointwise;
+        let ids = |wanted: bool, len: usize| wanted.then(|| vec![0u32; len]);
+        let floats = |wanted: bool| wanted.then(|| vec![0f32; rows]);
+        let mut f = Filled {
+            items: vec![0u32; rows],
+            scores: vec![0f32; rows],
+            log_probs: floats(wants.log_probs),
+            users: ids(wants.rows, rows),
+            positives: ids(wants.rows && !pointwise, rows),
+            labels: floats(wants.rows && pointwise),
+            candidates: ids(wants.candidates, self.users.len() * opts.candidates),
+        };
+        self.run(HardOut {
+            items: &mut f.items,
+            scores: &mut f.scores,
+            log_probs: f.log_probs.as_deref_mut(),
+            users: f.users.as_deref_mut(),
+            positives: f.positives.as_deref_mut(),
+            labels: f.labels.as_deref_mut(),
+            candidates: f.candidates.as_deref_mut(),
+        })?;
+        Ok(f)
+    }
+}
+
+/// The output of a fresh or `...Async` hard-negatives call, as vectors.
+struct Filled {
+    items: Vec<u32>,
+    scores: Vec<f32>,
+    log_probs: Option<Vec<f32>>,
+    users: Option<Vec<u32>>,
+    positives: Option<Vec<u32>>,
+    labels: Option<Vec<f32>>,
+    candidates: Option<Vec<u32>>,
+}
+
+impl Filled {
+    /// As external buffers (for the `...Async` form, whose Promise settles
+    /// on the event loop, which frees them).
+    fn external(self) -> HardArrays {
+        let js_ids = |v: Vec<u32>| Int32Array::new(into_i32(v));
+        HardArrays {
+            items: js_ids(self.items),
+            scores: Float32Array::new(self.scores),
+            log_probs: self.log_probs.map(Float32Array::new),
+            users: self.users.map(js_ids),
+            positives: self.positives.map(js_ids),
+            labels: self.labels.map(Float32Array::new),
+            candidates: self.candidates.map(js_ids),
+        }
+    }
+
+    /// As V8-owned copies (for the synchronous form: see `owned.rs`).
+    fn v8_owned(self, env: &Env) -> Result<HardArrays> {
+        let ids = |v: Option<Vec<u32>>| v.map(|v| owned::ids(env, &v)).transpose();
+        let floats = |v: Option<Vec<f32>>| v.map(|v| owned::floats(env, &v)).transpose();
+        Ok(HardArrays {
+            items: owned::ids(env, &self.items)?,
+            scores: owned::floats(env, &self.scores)?,
+            log_probs: floats(self.log_probs)?,
+            users: ids(self.users)?,
+            positives: ids(self.positives)?,
+            labels: floats(self.labels)?,
+            candidates: ids(self.candidates)?,
         })
     }
 }
@@ -297,10 +351,7 @@ fn named(out: &HardArrays) -> Vec<Named> {
 #[napi(catch_unwind)]
 pub fn hard_negatives_into(
     sampler: &JsSampler,
-    users: Int32ArraySlice,
-    positives: Int32ArraySlice,
-    user_embeddings: Float32ArraySlice,
-    item_embeddings: Float32ArraySlice,
+    inputs: HardInputs,
     args: HardArgs,
     mut out: HardArrays,
 ) -> Result<()> {
@@ -312,10 +363,10 @@ pub fn hard_negatives_into(
     check_disjoint(
         &spans,
         &[
-            ("users", span(&users)),
-            ("positives", span(&positives)),
-            ("userEmbeddings", span(&user_embeddings)),
-            ("itemEmbeddings", span(&item_embeddings)),
+            ("users", span(&inputs.users)),
+            ("positives", span(&inputs.positives)),
+            ("userEmbeddings", span(&inputs.user_embeddings)),
+            ("itemEmbeddings", span(&inputs.item_embeddings)),
         ],
     )?;
     let lengths: Vec<_> = buffers
@@ -326,17 +377,7 @@ pub fn hard_negatives_into(
         .candidates
         .as_deref()
         .map(|b| ("out.candidates", b.len()));
-    let (ue, ie) = (&*user_embeddings, &*item_embeddings);
-    let hard = Hard::new(
-        &sampler.inner,
-        &users,
-        &positives,
-        ue,
-        ie,
-        &args,
-        &lengths,
-        candidates,
-    )?;
+    let hard = Hard::new(&sampler.inner, &inputs, &args, &lengths, candidates)?;
     // SAFETY: live typed arrays for the duration of this synchronous call,
     // pairwise disjoint and disjoint from the inputs (checked above).
     hard.run(unsafe {
@@ -352,21 +393,30 @@ pub fn hard_negatives_into(
     })
 }
 
-/// Hard negatives computed off the JavaScript thread. Inputs (embeddings
-/// included) are copied when called.
+/// Hard negatives into fresh arrays in V8-owned memory: `items` and
+/// `scores`, and what `wants` asks for. Embeddings are read in place.
+#[napi(catch_unwind)]
+pub fn hard_negatives(
+    env: &Env,
+    sampler: &JsSampler,
+    inputs: HardInputs,
+    args: HardArgs,
+    wants: HardWants,
+) -> Result<HardArrays> {
+    let hard = Hard::new(&sampler.inner, &inputs, &args, &[], None)?;
+    hard.fill(wants)?.v8_owned(env)
+}
+
+/// As `hardNegatives`, computed off the JavaScript thread. Inputs
+/// (embeddings included) are copied when called.
 #[napi(ts_return_type = "Promise<HardArrays>", catch_unwind)]
 pub fn hard_negatives_async(
     sampler: &JsSampler,
-    users: Int32ArraySlice,
-    positives: Int32ArraySlice,
-    user_embeddings: Float32ArraySlice,
-    item_embeddings: Float32ArraySlice,
+    inputs: HardInputs,
     args: HardArgs,
     wants: HardWants,
 ) -> Result<AsyncTask<Job<HardArrays>>> {
-    let (ue, ie) = (&*user_embeddings, &*item_embeddings);
-    let hard = Hard::new(&sampler.inner, &users, &positives, ue, ie, &args, &[], None)?;
-    Ok(hard.job(wants))
+    Ok(Hard::new(&sampler.inner, &inputs, &args, &[], None)?.job(wants))
 }
 
 /// One checked sampled-softmax call, ready to run: the one implementation
