@@ -231,6 +231,9 @@ pub fn negatives_into(
     catch_unwind,
     ts_args_type = "source: NativeSampler | NativeShard, users: Int32Array, items: Int32Array, k: number, outUsers: Int32Array, outItems: Int32Array, outLast: Int32Array | Float32Array, outLogProbs?: Float32Array"
 )]
+// The arguments are the call's arrays, passed flat so that napi-rs reads
+// each as a typed-array slice without an object lookup per call.
+#[allow(clippy::too_many_arguments)]
 pub fn batch_into(
     source: Either<ClassInstance<'_, JsSampler>, ClassInstance<'_, JsShard>>,
     users: Int32ArraySlice,
