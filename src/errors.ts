@@ -100,6 +100,20 @@ export function expectInteger(name: string, value: unknown, min: number, max = N
   return value
 }
 
+/**
+ * Throws a `TypeError` unless `value` is a number. Its value (range, integrality) is the
+ * engine's to check, which names the argument and the value in a `RangeError`.
+ */
+export function expectNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`)
+  return value
+}
+
+/** As {@link expectNumber}, for an optional argument (`undefined` passes). */
+export function optionalNumber(name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : expectNumber(name, value)
+}
+
 /** Throws a `TypeError` unless `value` is a non-null object (not an array). */
 export function expectObject(name: string, value: unknown): asserts value is object {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

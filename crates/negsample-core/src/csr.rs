@@ -8,7 +8,7 @@
 //! # Memory
 //! 8 bytes per user (offsets) plus 4 bytes per interaction.
 
-use crate::error::{check_ids, Error, Result};
+use crate::error::{check_id, check_ids, Error, Result};
 use crate::storage::Storage;
 
 /// The largest user or item count: ids must fit a JavaScript `Int32Array`.
@@ -125,6 +125,20 @@ impl Interactions {
             indptr.to_vec(),
             indices.to_vec(),
         ))
+    }
+
+    /// `user` as a user id of this matrix.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] naming `name` if `user` is not below
+    /// `num_users`.
+    pub fn user(&self, name: &'static str, user: u64) -> Result<u32> {
+        check_id(
+            name,
+            user,
+            self.num_users(),
+            "a user id, but the matrix has no users",
+        )
     }
 
     /// Sorts each row `indices[starts[u]..starts[u + 1]]`, drops repeats, and

@@ -138,8 +138,9 @@ fn read_pairs(path: &Path, tracker: &mut Tracker<'_, '_>) -> Result<FilePairs> {
 /// - [`Error::Io`]: a file cannot be read.
 /// - [`Error::Parse`]: a token is not an id, or an id is too large (file,
 ///   line and token named).
-/// - [`Error::OutOfRange`]: an id is not below a given count, or filters are
-///   asked for with more than one file.
+/// - [`Error::OutOfRange`]: no paths, a count or a minimum above
+///   [`MAX_IDS`], an id not below a given count, or filters asked for with
+///   more than one file.
 ///
 /// # Performance
 /// Lines are parsed on all cores; building each matrix is O(nnz) plus the
@@ -149,6 +150,14 @@ pub fn read_adjacency(
     options: &AdjacencyOptions,
     progress: Option<Progress<'_>>,
 ) -> Result<Vec<Dataset>> {
+    if paths.is_empty() {
+        return Err(Error::OutOfRange {
+            name: "paths",
+            value: "an empty list".into(),
+            expected: "a list of at least one file".into(),
+        });
+    }
+    options.filters.check()?;
     if paths.len() > 1 && !options.filters.is_noop() {
         return Err(Error::OutOfRange {
             name: "minUserInteractions / minItemInteractions",
