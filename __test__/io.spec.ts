@@ -149,6 +149,37 @@ describe('malformed files and bad arguments', () => {
     expect(() => openDataset(missing, { verify: 'yes' as unknown as boolean })).toThrow(TypeError)
   })
 
+  it('bad option values are RangeErrors from the engine naming the option and the value', async () => {
+    const file = temp('values.txt', '0 1 2\n1 2\n')
+    const csv = temp('values.csv', 'u,i\n1,2\n')
+    const cases: [() => unknown, RegExp][] = [
+      [() => loadAdjacency([]), /^paths must be a list of at least one file, got an empty list$/],
+      [() => loadAdjacency(file, { numUsers: -1 }), /^numUsers must be a non-negative safe integer, got -1$/],
+      [() => loadAdjacency(file, { numItems: 2 ** 31 }), /^numItems must be at most 2147483647, got 2147483648$/],
+      [() => loadAdjacency(file, { minUserInteractions: 1.5 }), /^minUserInteractions must be a non-negative safe integer, got 1\.5$/],
+      [() => loadDelimited(csv, { minItemInteractions: 2 ** 31 }), /^minItemInteractions must be at most 2147483647, got 2147483648$/],
+      [() => loadDelimited(csv, { item: NaN }), /^item must be a non-negative safe integer, got NaN$/],
+      [() => loadDelimited(csv, { user: 7 }), /^user must be a column index below 2 \(the number of fields\), got 7$/],
+      [() => synthetic({ numUsers: 0, numItems: 10, numInteractions: 1 }), /^numUsers must be an integer in \[1, 2\^31 - 1\], got 0$/],
+      [() => synthetic({ numUsers: 10, numItems: -3, numInteractions: 1 }), /^numItems must be a non-negative safe integer, got -3$/],
+      [() => synthetic({ numUsers: 10, numItems: 10, numInteractions: 0.5 }), /^numInteractions must be a non-negative safe integer, got 0\.5$/],
+      [() => loadAdjacency(file).interactions.row(2), /^user must be an integer in \[0, 1\], got 2$/],
+      [() => loadDelimited(csv).users!.toOriginal(1), /^dense must be an integer in \[0, 0\], got 1$/],
+      [() => loadDelimited(csv).users!.toOriginal(-1), /^dense must be a non-negative safe integer, got -1$/],
+    ]
+    for (const [call, message] of cases) {
+      expect(call).toThrow(RangeError)
+      expect(call).toThrow(message)
+    }
+    await expect(loadAdjacencyAsync(file, { numUsers: -1 })).rejects.toThrow(/^numUsers must be a non-negative safe integer, got -1$/)
+    await expect(loadDelimitedAsync(csv, { minUserInteractions: 2 ** 31 })).rejects.toBeInstanceOf(RangeError)
+    await expect(syntheticAsync({ numUsers: 1, numItems: 1, numInteractions: 0 })).rejects.toThrow(/^numItems must be an integer in \[2, 2\^31 - 1\], got 1$/)
+    // Types are still checked in TypeScript.
+    expect(() => loadAdjacency(file, { numUsers: '4' as unknown as number })).toThrow(/^options\.numUsers must be a number, got string "4"$/)
+    expect(() => synthetic({ numUsers: 10n as unknown as number, numItems: 10, numInteractions: 1 })).toThrow(TypeError)
+    expect(() => loadDelimited(csv).users!.toOriginal('0' as unknown as number)).toThrow(TypeError)
+  })
+
   it('an exception in onProgress is rethrown after the load', async () => {
     const file = temp('ok.txt', '0 1\n1 2\n')
     const boom = () => {

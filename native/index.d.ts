@@ -333,31 +333,16 @@ export declare function hitsAsync(interactions: JsInteractions, users: Int32Arra
  */
 export declare function inBatchHitsInto(interactions: JsInteractions, users: Int32Array, items: Int32Array, out: Float32Array, parallel?: boolean | undefined | null): void
 
-/** Reads adjacency files sharing one id space: one dataset per file. */
-export declare function loadAdjacency(paths: Array<string>, options: NativeAdjacencyOptions, onProgress?: ((arg0: number, arg1: number) => void) | undefined | null): Array<NativeDataset>
+/**
+ * Reads adjacency files sharing one id space (one dataset per file), or,
+ * with `options.delimited`, one delimited file with id maps.
+ */
+export declare function load(paths: Array<string>, options: NativeLoadOptions, onProgress?: ((arg0: number, arg1: number) => void) | undefined | null): Array<NativeDataset>
 
-/** As `loadAdjacency`, off the JavaScript thread. */
-export declare function loadAdjacencyAsync(paths: Array<string>, options: NativeAdjacencyOptions, onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined | null): Promise<NativeDataset[]>
+/** As `load`, off the JavaScript thread. */
+export declare function loadAsync(paths: Array<string>, options: NativeLoadOptions, onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined | null): Promise<NativeDataset[]>
 
-/** Reads a delimited file with id maps. */
-export declare function loadDelimited(path: string, options: NativeDelimitedOptions, onProgress?: ((arg0: number, arg1: number) => void) | undefined | null): NativeDataset
-
-/** As `loadDelimited`, off the JavaScript thread. */
-export declare function loadDelimitedAsync(path: string, options: NativeDelimitedOptions, onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined | null): Promise<NativeDataset>
-
-/** Options of the adjacency loaders (defaults are filled in TypeScript). */
-export interface NativeAdjacencyOptions {
-  /** Number of users, or none for the largest id + 1. */
-  numUsers?: number
-  /** Number of items, or none for the largest id + 1. */
-  numItems?: number
-  /** Minimum interactions per user (0: no filter). */
-  minUserInteractions: number
-  /** Minimum interactions per item (0: no filter). */
-  minItemInteractions: number
-}
-
-/** Options of the delimited loaders (defaults are filled in TypeScript). */
+/** How to read a delimited file. */
 export interface NativeDelimitedOptions {
   /** Field separator. */
   delimiter: string
@@ -371,10 +356,6 @@ export interface NativeDelimitedOptions {
   rating?: string | number
   /** Keep rows with a rating at least this. */
   minRating?: number
-  /** Minimum interactions per user (0: no filter). */
-  minUserInteractions: number
-  /** Minimum interactions per item (0: no filter). */
-  minItemInteractions: number
 }
 
 /**
@@ -408,6 +389,20 @@ export interface NativeEvaluation {
    * pads a list when the user has fewer than `k` candidates.
    */
   topItems?: Int32Array
+}
+
+/** Options of a load (defaults are filled in TypeScript). */
+export interface NativeLoadOptions {
+  /** Number of users (adjacency files), or none for the largest id + 1. */
+  numUsers?: number
+  /** Number of items (adjacency files), or none for the largest id + 1. */
+  numItems?: number
+  /** Minimum interactions per user (0: no filter). */
+  minUserInteractions: number
+  /** Minimum interactions per item (0: no filter). */
+  minItemInteractions: number
+  /** How to read a delimited file; none for adjacency files. */
+  delimited?: NativeDelimitedOptions
 }
 
 /** A proposal whose alias table is saved with a dataset. */

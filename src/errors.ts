@@ -112,6 +112,11 @@ export function expectNumber(name: string, value: unknown): number {
   return value
 }
 
+/** As {@link expectNumber}, for an optional argument (`undefined` passes). */
+export function optionalNumber(name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : expectNumber(name, value)
+}
+
 /** Throws a `TypeError` unless `value` is a non-null object (not an array). */
 export function expectObject(name: string, value: unknown): asserts value is object {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

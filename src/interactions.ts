@@ -1,5 +1,5 @@
 import { NativeInteractions } from '../native/index.js'
-import { describe, expectInt32Array, expectInteger, expectOptions, isDetached, native } from './errors'
+import { describe, expectInt32Array, expectNumber, expectOptions, isDetached, native, optionalNumber } from './errors'
 
 /** Options of {@link Interactions.fromCoo}. */
 export interface CooOptions {
@@ -20,10 +20,6 @@ const handles = new WeakMap<Interactions, NativeInteractions>()
 /** The native matrix behind an {@link Interactions} (for the sampler's constructor). */
 export function nativeInteractions(interactions: Interactions): NativeInteractions | undefined {
   return handles.get(interactions)
-}
-
-function optionalCount(name: string, value: unknown): number | undefined {
-  return value === undefined ? undefined : expectInteger(name, value, 0, 2 ** 31 - 1)
 }
 
 /**
@@ -55,14 +51,15 @@ export class Interactions {
    *
    * @throws TypeError if `users` or `items` is not an `Int32Array`, or `options` not an object.
    * @throws RangeError if the lengths differ, an id is negative or not below its count
-   *   (the message names the array, the position and the value), or a count is not an integer.
+   *   (the message names the array, the position and the value), or a count is not an integer
+   *   in [0, 2^31 - 1].
    */
   static fromCoo(users: Int32Array, items: Int32Array, options: CooOptions = {}): Interactions {
     expectInt32Array('users', users)
     expectInt32Array('items', items)
     expectOptions('options', options)
-    const numUsers = optionalCount('numUsers', options.numUsers)
-    const numItems = optionalCount('numItems', options.numItems)
+    const numUsers = optionalNumber('numUsers', options.numUsers)
+    const numItems = optionalNumber('numItems', options.numItems)
     return new Interactions(native(() => NativeInteractions.fromCoo(users, items, numUsers, numItems)))
   }
 
@@ -90,7 +87,7 @@ export class Interactions {
     }
     expectInt32Array('indices', indices)
     expectOptions('options', options)
-    const numItems = optionalCount('numItems', options.numItems)
+    const numItems = optionalNumber('numItems', options.numItems)
     const offsets =
       tag === 'Float64Array'
         ? (indptr as Float64Array)
@@ -115,10 +112,11 @@ export class Interactions {
 
   /**
    * The positives of `user`, sorted ascending (a fresh copy).
+   * @throws TypeError unless `user` is a number.
    * @throws RangeError unless `user` is an integer in `[0, numUsers)`.
    */
   row(user: number): Int32Array {
-    expectInteger('user', user, 0, this.numUsers - 1)
+    expectNumber('user', user)
     return native(() => this.handle.row(user))
   }
 

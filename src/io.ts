@@ -2,17 +2,24 @@ import {
   NativeDataset,
   NativeIdMap,
   NativeInteractions,
-  loadAdjacency as nativeLoadAdjacency,
-  loadAdjacencyAsync as nativeLoadAdjacencyAsync,
-  loadDelimited as nativeLoadDelimited,
-  loadDelimitedAsync as nativeLoadDelimitedAsync,
+  load as nativeLoad,
+  loadAsync as nativeLoadAsync,
   openDataset as nativeOpenDataset,
   synthetic as nativeSynthetic,
   syntheticAsync as nativeSyntheticAsync,
   writeAdjacencyFile,
 } from '../native/index.js'
-import type { NativeAdjacencyOptions, NativeDelimitedOptions, NativeProposalSpec } from '../native/index.js'
-import { describe, expectInt32Array, expectInteger, expectOptions, native, nativeAsync } from './errors'
+import type { NativeLoadOptions, NativeProposalSpec } from '../native/index.js'
+import {
+  describe,
+  expectInt32Array,
+  expectInteger,
+  expectNumber,
+  expectOptions,
+  native,
+  nativeAsync,
+  optionalNumber,
+} from './errors'
 import { Interactions, nativeInteractions } from './interactions'
 import type { ProposalName } from './sampler'
 
@@ -122,14 +129,9 @@ function expectString(name: string, value: unknown): asserts value is string {
   if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`)
 }
 
-function optionalCount(name: string, value: unknown): number | undefined {
-  return value === undefined ? undefined : expectInteger(name, value, 0, 2 ** 31 - 1)
-}
-
 function columnOf(name: string, value: unknown, fallback: number): string | number {
   if (value === undefined) return fallback
-  if (typeof value === 'string') return value
-  if (typeof value === 'number') return expectInteger(name, value, 0, 2 ** 31 - 1)
+  if (typeof value === 'string' || typeof value === 'number') return value
   throw new TypeError(`${name} must be a column name (string) or index (number), got ${describe(value)}`)
 }
 
@@ -171,27 +173,32 @@ function progressOf(options: LoadOptions): {
 
 function filtersOf(options: LoadOptions): { minUserInteractions: number; minItemInteractions: number } {
   return {
-    minUserInteractions: optionalCount('options.minUserInteractions', options.minUserInteractions) ?? 0,
-    minItemInteractions: optionalCount('options.minItemInteractions', options.minItemInteractions) ?? 0,
+    minUserInteractions: optionalNumber('options.minUserInteractions', options.minUserInteractions) ?? 0,
+    minItemInteractions: optionalNumber('options.minItemInteractions', options.minItemInteractions) ?? 0,
   }
 }
 
-function adjacencyArgs(paths: unknown, options: AdjacencyOptions): { list: string[]; opts: NativeAdjacencyOptions } {
+/** What the native loader reads: `paths` with `options`. */
+interface LoadArgs {
+  paths: string[]
+  options: NativeLoadOptions
+}
+
+function adjacencyArgs(paths: unknown, options: AdjacencyOptions): LoadArgs {
   expectOptions('options', options)
   const list = Array.isArray(paths) ? paths : [paths]
-  if (list.length === 0) throw new RangeError('paths must name at least one file, got an empty array')
   list.forEach((p, j) => expectString(Array.isArray(paths) ? `paths[${j}]` : 'path', p))
   return {
-    list: list as string[],
-    opts: {
-      numUsers: optionalCount('options.numUsers', options.numUsers),
-      numItems: optionalCount('options.numItems', options.numItems),
+    paths: list as string[],
+    options: {
+      numUsers: optionalNumber('options.numUsers', options.numUsers),
+      numItems: optionalNumber('options.numItems', options.numItems),
       ...filtersOf(options),
     },
   }
 }
 
-function delimitedArgs(path: unknown, options: DelimitedOptions): NativeDelimitedOptions {
+function delimitedArgs(path: unknown, options: DelimitedOptions): LoadArgs {
   expectString('path', path)
   expectOptions('options', options)
   const delimiter = options.delimiter ?? (path.toLowerCase().endsWith('.tsv') ? '\t' : ',')
@@ -203,14 +210,36 @@ function delimitedArgs(path: unknown, options: DelimitedOptions): NativeDelimite
     throw new TypeError(`options.minRating must be a number, got ${describe(options.minRating)}`)
   }
   return {
-    delimiter,
-    header: options.header ?? true,
-    user: columnOf('options.user', options.user, 0),
-    item: columnOf('options.item', options.item, 1),
-    rating: options.rating === undefined ? undefined : columnOf('options.rating', options.rating, 2),
-    minRating: options.minRating,
-    ...filtersOf(options),
+    paths: [path],
+    options: {
+      delimited: {
+        delimiter,
+        header: options.header ?? true,
+        user: columnOf('options.user', options.user, 0),
+        item: columnOf('options.item', options.item, 1),
+        rating: options.rating === undefined ? undefined : columnOf('options.rating', options.rating, 2),
+        minRating: options.minRating,
+      },
+      ...filtersOf(options),
+    },
   }
+}
+
+/** One load on the JavaScript thread: every loader's synchronous form. */
+function loadNow({ paths, options }: LoadArgs, load: LoadOptions): Dataset[] {
+  const progress = progressOf(load)
+  const handles = native(() => nativeLoad(paths, options, progress.callback))
+  progress.rethrow()
+  return handles.map((h) => Dataset.wrap(h))
+}
+
+/** One load off the JavaScript thread: every loader's `...Async` form. */
+async function loadLater({ paths, options }: LoadArgs, load: LoadOptions): Promise<Dataset[]> {
+  const progress = progressOf(load)
+  const handles = await nativeAsync(() => nativeLoadAsync(paths, options, progress.callback))
+  await progress.settled()
+  progress.rethrow()
+  return handles.map((h) => Dataset.wrap(h))
 }
 
 function movieLensArgs(path: unknown, options: MovieLensOptions): DelimitedOptions {
@@ -392,13 +421,12 @@ export class IdMap {
     return native(() => this.handle.denseOfStrings(ids.map(String)))
   }
 
-  /** The original id of a dense id. @throws RangeError unless `dense` is in `[0, size)`. */
+  /** The original id of a dense id. @throws RangeError unless `dense` is an integer in `[0, size)`. */
   toOriginal(dense: number): string | number
   /** The original ids of dense ids: numbers for a numeric map, else strings. */
   toOriginal(dense: Int32Array): (string | number)[]
   toOriginal(dense: number | Int32Array): string | number | (string | number)[] {
     if (typeof dense === 'number') {
-      expectInteger('dense', dense, 0, this.size - 1)
       return native(() => this.handle.original(dense))
     }
     expectInt32Array('dense', dense)
@@ -417,18 +445,15 @@ export class IdMap {
  *
  * @returns one {@link Dataset} for a path, an array for an array of paths (in the same order).
  * @throws TypeError on wrong argument types.
- * @throws RangeError for a malformed file (the message names the file, the line and the
- *   token), an id not below a given count, or filters with several files.
+ * @throws RangeError for an empty array of paths, a malformed file (the message names the file,
+ *   the line and the token), a count or minimum that is not an integer in [0, 2^31 - 1], an id
+ *   not below a given count, or filters with several files.
  * @throws Error if a file cannot be read.
  */
 export function loadAdjacency(path: string, options?: AdjacencyOptions): Dataset
 export function loadAdjacency(paths: string[], options?: AdjacencyOptions): Dataset[]
 export function loadAdjacency(paths: string | string[], options: AdjacencyOptions = {}): Dataset | Dataset[] {
-  const { list, opts } = adjacencyArgs(paths, options)
-  const progress = progressOf(options)
-  const handles = native(() => nativeLoadAdjacency(list, opts, progress.callback))
-  progress.rethrow()
-  const out = handles.map((h) => Dataset.wrap(h))
+  const out = loadNow(adjacencyArgs(paths, options), options)
   return Array.isArray(paths) ? out : out[0]!
 }
 
@@ -436,12 +461,7 @@ export function loadAdjacency(paths: string | string[], options: AdjacencyOption
 export function loadAdjacencyAsync(path: string, options?: AdjacencyOptions): Promise<Dataset>
 export function loadAdjacencyAsync(paths: string[], options?: AdjacencyOptions): Promise<Dataset[]>
 export async function loadAdjacencyAsync(paths: string | string[], options: AdjacencyOptions = {}): Promise<Dataset | Dataset[]> {
-  const { list, opts } = adjacencyArgs(paths, options)
-  const progress = progressOf(options)
-  const handles = await nativeAsync(() => nativeLoadAdjacencyAsync(list, opts, progress.callback))
-  await progress.settled()
-  progress.rethrow()
-  const out = handles.map((h) => Dataset.wrap(h))
+  const out = await loadLater(adjacencyArgs(paths, options), options)
   return Array.isArray(paths) ? out : out[0]!
 }
 
@@ -458,21 +478,12 @@ export async function loadAdjacencyAsync(paths: string | string[], options: Adja
  * @throws Error if the file cannot be read.
  */
 export function loadDelimited(path: string, options: DelimitedOptions = {}): Dataset {
-  const opts = delimitedArgs(path, options)
-  const progress = progressOf(options)
-  const handle = native(() => nativeLoadDelimited(path, opts, progress.callback))
-  progress.rethrow()
-  return Dataset.wrap(handle)
+  return loadNow(delimitedArgs(path, options), options)[0]!
 }
 
 /** As {@link loadDelimited}, off the JavaScript thread. */
 export async function loadDelimitedAsync(path: string, options: DelimitedOptions = {}): Promise<Dataset> {
-  const opts = delimitedArgs(path, options)
-  const progress = progressOf(options)
-  const handle = await nativeAsync(() => nativeLoadDelimitedAsync(path, opts, progress.callback))
-  await progress.settled()
-  progress.rethrow()
-  return Dataset.wrap(handle)
+  return (await loadLater(delimitedArgs(path, options), options))[0]!
 }
 
 /**
@@ -528,9 +539,9 @@ function syntheticArgs(options: SyntheticOptions) {
     if (v !== undefined && typeof v !== 'number') throw new TypeError(`options.${name} must be a number, got ${describe(v)}`)
   }
   return {
-    numUsers: expectInteger('options.numUsers', options.numUsers, 1, 2 ** 31 - 1),
-    numItems: expectInteger('options.numItems', options.numItems, 2, 2 ** 31 - 1),
-    numInteractions: expectInteger('options.numInteractions', options.numInteractions, 0),
+    numUsers: expectNumber('options.numUsers', options.numUsers),
+    numItems: expectNumber('options.numItems', options.numItems),
+    numInteractions: expectNumber('options.numInteractions', options.numInteractions),
     itemExponent: options.itemExponent ?? 1,
     userExponent: options.userExponent ?? 0.5,
     seed: BigInt(seed),

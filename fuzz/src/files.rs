@@ -163,8 +163,8 @@ impl Model {
 /// `maps` says the dataset has them; `None` maps mean dense = original).
 fn check_dataset(data: &Dataset, model: &Model) {
     let m = &data.interactions;
-    assert_eq!(m.num_users(), model.users.len(), "numUsers");
-    assert_eq!(m.num_items(), model.items.len(), "numItems");
+    assert_eq!(m.num_users(), model.users.len(), "num_users");
+    assert_eq!(m.num_items(), model.items.len(), "num_items");
     let rows = super::rows_of(model.users.len(), &model.pairs);
     super::check_matrix(m, model.items.len(), &rows);
     for (map, keys, what) in [
@@ -393,7 +393,9 @@ pub fn read_adjacency_bytes(data: &[u8]) -> Outcome {
     let result = read_adjacency(&paths, &options, None);
 
     let expected = if two && !options.filters.is_noop() {
-        Err(Expected::Range("minUserInteractions / minItemInteractions"))
+        Err(Expected::Range(
+            "min_user_interactions / min_item_interactions",
+        ))
     } else if let Some((f, line)) = models
         .iter()
         .enumerate()
@@ -401,9 +403,9 @@ pub fn read_adjacency_bytes(data: &[u8]) -> Outcome {
     {
         Err(Expected::Parse { file: f, line })
     } else if options.num_users.is_some_and(|n| ub > n) {
-        Err(Expected::Range("numUsers"))
+        Err(Expected::Range("num_users"))
     } else if options.num_items.is_some_and(|n| ib > n) {
-        Err(Expected::Range("numItems"))
+        Err(Expected::Range("num_items"))
     } else {
         Ok(())
     };
@@ -516,7 +518,7 @@ fn delimited_model(text: &[u8], o: &DelimitedOptions) -> Result<Model, Expected>
         return Err(Expected::Range("delimiter"));
     }
     if o.min_rating.is_some() && o.rating.is_none() || o.min_rating.is_some_and(f64::is_nan) {
-        return Err(Expected::Range("minRating"));
+        return Err(Expected::Range("min_rating"));
     }
     let empty = Model {
         users: vec![],

@@ -228,8 +228,8 @@ fn rows_of(num_users: usize, pairs: &BTreeSet<(u32, u32)>) -> Vec<BTreeSet<u32>>
 
 /// Checks the structure of a matrix and that its rows are `rows`.
 fn check_matrix(m: &Interactions, num_items: usize, rows: &[BTreeSet<u32>]) {
-    assert_eq!(m.num_users(), rows.len(), "numUsers");
-    assert_eq!(m.num_items(), num_items, "numItems");
+    assert_eq!(m.num_users(), rows.len(), "num_users");
+    assert_eq!(m.num_items(), num_items, "num_items");
     let indptr = m.indptr();
     assert_eq!(indptr.len(), rows.len() + 1);
     assert_eq!(indptr[0], 0);

@@ -372,7 +372,7 @@ fn check_len(n: usize) -> Result<()> {
     }
     if n > MAX_ITEMS {
         return Err(Error::OutOfRange {
-            name: "numItems",
+            name: "num_items",
             value: n.to_string(),
             expected: format!("at most {MAX_ITEMS}"),
         });

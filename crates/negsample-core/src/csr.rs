@@ -8,7 +8,7 @@
 //! # Memory
 //! 8 bytes per user (offsets) plus 4 bytes per interaction.
 
-use crate::error::{check_ids, Error, Result};
+use crate::error::{check_id, check_ids, Error, Result};
 use crate::storage::Storage;
 
 /// The largest user or item count: ids must fit a JavaScript `Int32Array`.
@@ -50,8 +50,8 @@ impl Interactions {
                 expected: format!("users.length ({})", users.len()),
             });
         }
-        let num_users = resolve_count("numUsers", num_users, users)?;
-        let num_items = resolve_count("numItems", num_items, items)?;
+        let num_users = resolve_count("num_users", num_users, users)?;
+        let num_items = resolve_count("num_items", num_items, items)?;
         check_ids("users", users, num_users as u64)?;
         check_ids("items", items, num_items as u64)?;
 
@@ -89,7 +89,7 @@ impl Interactions {
             return Err(Error::InvalidIndptr {
                 index: 0,
                 value: 0,
-                expected: "at least one offset (indptr.length = numUsers + 1)".into(),
+                expected: "at least one offset (indptr.length = num_users + 1)".into(),
             });
         };
         if first != 0 {
@@ -117,14 +117,28 @@ impl Interactions {
             });
         }
         let num_users = indptr.len() - 1;
-        check_count("numUsers", num_users)?;
-        let num_items = resolve_count("numItems", num_items, indices)?;
+        check_count("num_users", num_users)?;
+        let num_items = resolve_count("num_items", num_items, indices)?;
         check_ids("indices", indices, num_items as u64)?;
         Ok(Self::sorted_and_deduplicated(
             num_items,
             indptr.to_vec(),
             indices.to_vec(),
         ))
+    }
+
+    /// `user` as a user id of this matrix.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] naming `name` if `user` is not below
+    /// `num_users`.
+    pub fn user(&self, name: &'static str, user: u64) -> Result<u32> {
+        check_id(
+            name,
+            user,
+            self.num_users(),
+            "a user id, but the matrix has no users",
+        )
     }
 
     /// Sorts each row `indices[starts[u]..starts[u + 1]]`, drops repeats, and
@@ -307,14 +321,14 @@ mod tests {
         let err = Interactions::from_coo(&[i32::MAX as u32 - 1], &[0], None, None).unwrap_err();
         let message = err.to_string();
         assert!(
-            message.starts_with("numUsers must be given explicitly"),
+            message.starts_with("num_users must be given explicitly"),
             "{message}"
         );
         assert!(message.contains("got 2147483647 (inferred"), "{message}");
         let err = Interactions::from_coo(&[0], &[1 << 25], None, None).unwrap_err();
         assert!(err
             .to_string()
-            .starts_with("numItems must be given explicitly"));
+            .starts_with("num_items must be given explicitly"));
         // At the limit, and with explicit counts, it is accepted.
         let limit = max_inferred_count(1) as u32;
         let m = Interactions::from_coo(&[0], &[limit - 1], None, None).unwrap();

@@ -73,7 +73,7 @@ pub enum Error {
     },
     /// A value that must be a finite number is NaN or infinite.
     NonFinite {
-        /// The array's name (`"userEmbeddings"`, ...).
+        /// The array's name (`"user_embeddings"`, ...).
         name: &'static str,
         /// Position in the array.
         index: usize,
@@ -235,6 +235,26 @@ pub fn check_ids(name: &'static str, ids: &[u32], bound: u64) -> Result<()> {
     })
 }
 
+/// `value` as an id below `bound`: one argument (`name`) that must name a
+/// row, a column or an entry. `empty` is what the argument had to be when
+/// there is nothing to name (`bound` 0), for the message.
+///
+/// # Errors
+/// [`Error::OutOfRange`] naming `name` and `value`.
+pub fn check_id(name: &'static str, value: u64, bound: usize, empty: &str) -> Result<u32> {
+    if value < bound as u64 {
+        return Ok(value as u32);
+    }
+    Err(Error::OutOfRange {
+        name,
+        value: value.to_string(),
+        expected: match bound {
+            0 => empty.into(),
+            n => format!("an integer in [0, {}]", n - 1),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +305,18 @@ mod tests {
         assert_eq!(
             Error::EmptyCatalogue.message(&rename),
             "numItems is 0: the catalogue has no items"
+        );
+    }
+
+    #[test]
+    fn check_id_names_the_argument_and_the_value() {
+        assert_eq!(check_id("user", 2, 3, "a user"), Ok(2));
+        let err = check_id("user", 3, 3, "a user").unwrap_err();
+        assert_eq!(err.to_string(), "user must be an integer in [0, 2], got 3");
+        let err = check_id("dense", 0, 0, "a dense id, but the map is empty").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dense must be a dense id, but the map is empty, got 0"
         );
     }
 }

@@ -496,18 +496,7 @@ impl Sampler {
     /// [`Error::OutOfRange`] naming `name` if `user` is not below
     /// `num_users`.
     pub fn user(&self, name: &'static str, user: u64) -> Result<u32> {
-        let n = self.interactions.num_users();
-        if user < n as u64 {
-            return Ok(user as u32);
-        }
-        Err(Error::OutOfRange {
-            name,
-            value: user.to_string(),
-            expected: match n {
-                0 => "a user id, but the matrix has no users".into(),
-                n => format!("an integer in [0, {}]", n - 1),
-            },
-        })
+        self.interactions.user(name, user)
     }
 
     /// The natural log of the proposal probability of each of `items`, into

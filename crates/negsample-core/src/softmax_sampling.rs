@@ -88,7 +88,7 @@ pub fn expected_count(q: f64, num_sampled: usize, num_tries: u64) -> f64 {
 pub fn check_candidates(sampler: &Sampler, num_sampled: usize, unique: bool) -> Result<()> {
     if num_sampled == 0 || num_sampled > MAX_OUTPUT {
         return Err(Error::OutOfRange {
-            name: "numSampled",
+            name: "num_sampled",
             value: num_sampled.to_string(),
             expected: format!("an integer in [1, {MAX_OUTPUT}]"),
         });
@@ -97,7 +97,7 @@ pub fn check_candidates(sampler: &Sampler, num_sampled: usize, unique: bool) -> 
         let drawable = drawable_items(sampler);
         if num_sampled > drawable {
             return Err(Error::OutOfRange {
-                name: "numSampled",
+                name: "num_sampled",
                 value: num_sampled.to_string(),
                 expected: format!(
                     "at most {drawable} with unique: true (the items the proposal can draw)"

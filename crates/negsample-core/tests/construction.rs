@@ -223,19 +223,19 @@ fn from_coo_errors() {
     );
     assert_error(
         Interactions::from_coo(&[], &[], Some(MAX_IDS + 1), None),
-        out_of_range("numUsers", "2147483648", "at most 2147483647"),
-        "numUsers must be at most 2147483647, got 2147483648",
+        out_of_range("num_users", "2147483648", "at most 2147483647"),
+        "num_users must be at most 2147483647, got 2147483648",
     );
     assert_error(
         Interactions::from_coo(&[], &[], None, Some(usize::MAX)),
-        out_of_range("numItems", "18446744073709551615", "at most 2147483647"),
-        "numItems must be at most 2147483647, got 18446744073709551615",
+        out_of_range("num_items", "18446744073709551615", "at most 2147483647"),
+        "num_items must be at most 2147483647, got 18446744073709551615",
     );
     // The largest possible id implies 2^31 users: one too many.
     assert_error(
         Interactions::from_coo(&[i32::MAX as u32], &[0], None, None),
-        out_of_range("numUsers", "2147483648", "at most 2147483647"),
-        "numUsers must be at most 2147483647, got 2147483648",
+        out_of_range("num_users", "2147483648", "at most 2147483647"),
+        "num_users must be at most 2147483647, got 2147483648",
     );
 }
 
@@ -246,9 +246,9 @@ fn from_csr_errors() {
         Error::InvalidIndptr {
             index: 0,
             value: 0,
-            expected: "at least one offset (indptr.length = numUsers + 1)".into(),
+            expected: "at least one offset (indptr.length = num_users + 1)".into(),
         },
-        "indptr[0] = 0 is invalid: expected at least one offset (indptr.length = numUsers + 1)",
+        "indptr[0] = 0 is invalid: expected at least one offset (indptr.length = num_users + 1)",
     );
     assert_error(
         Interactions::from_csr(&[1, 2], &[0, 1], None),
@@ -308,8 +308,8 @@ fn from_csr_errors() {
     );
     assert_error(
         Interactions::from_csr(&[0], &[], Some(MAX_IDS + 1)),
-        out_of_range("numItems", "2147483648", "at most 2147483647"),
-        "numItems must be at most 2147483647, got 2147483648",
+        out_of_range("num_items", "2147483648", "at most 2147483647"),
+        "num_items must be at most 2147483647, got 2147483648",
     );
 }
 
@@ -322,8 +322,8 @@ fn alias_table_errors() {
     assert_error(AliasTable::from_weights(&[]), Error::EmptyCatalogue, empty);
     assert_error(
         AliasTable::uniform(MAX_ITEMS + 1),
-        out_of_range("numItems", "2147483648", "at most 2147483647"),
-        "numItems must be at most 2147483647, got 2147483648",
+        out_of_range("num_items", "2147483648", "at most 2147483647"),
+        "num_items must be at most 2147483647, got 2147483648",
     );
     assert_error(
         AliasTable::from_weights(&[1.0, -0.5, -1.0]),

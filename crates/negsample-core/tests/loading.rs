@@ -392,7 +392,7 @@ fn malformed_files_name_file_line_and_problem() {
         matches!(
             err,
             Error::OutOfRange {
-                name: "minRating",
+                name: "min_rating",
                 ..
             }
         ),
@@ -417,6 +417,58 @@ fn malformed_files_name_file_line_and_problem() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("item id 4"), "{err}");
+
+    // The options' own ranges: no paths, counts and minimums above 2^31 - 1.
+    let err = read_adjacency(&[], &AdjacencyOptions::default(), None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "paths must be a list of at least one file, got an empty list"
+    );
+    let err = read_adjacency(
+        &[adj_ok.0.as_path()],
+        &AdjacencyOptions {
+            num_users: Some(1 << 31),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "num_users must be at most 2147483647, got 2147483648"
+    );
+    let huge = Filters {
+        min_user_interactions: 0,
+        min_item_interactions: 1 << 31,
+    };
+    let err = read_adjacency(
+        &[adj_ok.0.as_path()],
+        &AdjacencyOptions {
+            filters: huge,
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "min_item_interactions must be at most 2147483647, got 2147483648"
+    );
+    let csv_ok = Temp::new("ok.csv", b"u,i\n1,2\n");
+    let err = read_delimited(
+        &csv_ok.0,
+        &DelimitedOptions {
+            filters: huge,
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("min_item_interactions must be at most"),
+        "{err}"
+    );
 }
 
 /// Files larger than a read block, with lines cut across blocks and chunks:
@@ -546,7 +598,7 @@ fn a_stray_huge_id_needs_an_explicit_count() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("numUsers must be given explicitly") && err.contains("2000000001"),
+        err.starts_with("num_users must be given explicitly") && err.contains("2000000001"),
         "{err}"
     );
     let small = Temp::new("small-ids.txt", b"0 1 2\n5 3\n");

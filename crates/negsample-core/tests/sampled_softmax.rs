@@ -351,13 +351,13 @@ fn bad_requests_are_named_errors() {
     let s = sampler(vec![1.0, 0.0, 2.0], 1);
     assert_eq!(
         check_candidates(&s, 3, true).unwrap_err().to_string(),
-        "numSampled must be at most 2 with unique: true (the items the proposal can draw), got 3"
+        "num_sampled must be at most 2 with unique: true (the items the proposal can draw), got 3"
     );
     assert!(check_candidates(&s, 3, false).is_ok());
     assert!(check_candidates(&s, 0, false)
         .unwrap_err()
         .to_string()
-        .starts_with("numSampled must be"));
+        .starts_with("num_sampled must be"));
     let m = Interactions::from_coo(&[0], &[0], Some(2), Some(3)).unwrap();
     let mut out = vec![0f32; 5];
     assert_eq!(

@@ -117,22 +117,6 @@ pub fn ids(values: &[i32]) -> &[u32] {
     unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u32>(), values.len()) }
 }
 
-/// A JavaScript number that must be an integer in `[min, max]`.
-pub fn integer(name: &str, value: f64, min: u64, max: u64) -> Result<u64> {
-    if value.fract() != 0.0 || !(min as f64..=max as f64).contains(&value) {
-        let range = if max >= i32::MAX as u64 {
-            format!("an integer >= {min}")
-        } else {
-            format!("an integer in [{min}, {max}]")
-        };
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!("{name} must be {range}, got {}", js_number(value)),
-        ));
-    }
-    Ok(value as u64)
-}
-
 /// A 64-bit seed from a JavaScript `bigint` (the TypeScript layer passes
 /// numbers as `BigInt`).
 pub fn seed(value: &BigInt) -> Result<u64> {

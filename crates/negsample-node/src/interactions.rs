@@ -6,25 +6,50 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use negsample_core::csr::MAX_IDS;
-use negsample_core::Interactions;
+use negsample_core::io::StoredTables;
+use negsample_core::{Interactions, Proposal, Sampler};
 
-use crate::convert::{ids, integer, js_error, whole};
+use crate::convert::{count, ids, js_error, whole};
 use crate::owned;
 
 /// The positives of every user, as a CSR matrix (rows sorted, no repeats).
 #[napi(js_name = "NativeInteractions")]
 pub struct JsInteractions {
     pub(crate) inner: Arc<Interactions>,
-    /// Alias tables stored with the matrix in a file (see `io.rs`): a
-    /// sampler whose proposal has one uses it instead of building it.
-    pub(crate) tables: crate::io::StoredTables,
+    /// Alias tables stored with the matrix in a file: a sampler whose
+    /// proposal has one starts from it instead of building it.
+    pub(crate) tables: StoredTables,
 }
 
-fn optional_count(name: &str, value: Option<f64>) -> Result<Option<usize>> {
-    value
-        .map(|v| integer(name, v, 0, MAX_IDS as u64).map(|n| n as usize))
-        .transpose()
+impl JsInteractions {
+    /// A handle on `inner`, with the tables stored with it (if any).
+    pub(crate) fn new(inner: Arc<Interactions>, tables: StoredTables) -> Self {
+        JsInteractions { inner, tables }
+    }
+
+    /// A sampler over this matrix (from its stored alias table of
+    /// `proposal`, if there is one).
+    pub(crate) fn new_sampler(
+        &self,
+        proposal: &Proposal,
+        seed: u64,
+    ) -> negsample_core::Result<Sampler> {
+        self.tables.sampler(self.inner.clone(), proposal, seed)
+    }
+}
+
+/// An optional count (`numUsers`, `numItems`) for the engine, which checks
+/// its range.
+pub(crate) fn optional_count(name: &str, value: Option<f64>) -> Result<Option<usize>> {
+    value.map(|v| count(name, v)).transpose()
+}
+
+/// A matrix built by the engine, or its error.
+pub(crate) fn built(inner: negsample_core::Result<Interactions>) -> Result<JsInteractions> {
+    Ok(JsInteractions::new(
+        Arc::new(inner.map_err(js_error)?),
+        StoredTables::default(),
+    ))
 }
 
 #[napi]
@@ -39,12 +64,12 @@ impl JsInteractions {
     ) -> Result<Self> {
         let num_users = optional_count("numUsers", num_users)?;
         let num_items = optional_count("numItems", num_items)?;
-        let inner = Interactions::from_coo(ids(&users), ids(&items), num_users, num_items)
-            .map_err(js_error)?;
-        Ok(JsInteractions {
-            inner: Arc::new(inner),
-            tables: Default::default(),
-        })
+        built(Interactions::from_coo(
+            ids(&users),
+            ids(&items),
+            num_users,
+            num_items,
+        ))
     }
 
     /// From CSR arrays; `indptr` as float64 so that offsets past 2^31 fit.
@@ -60,11 +85,7 @@ impl JsInteractions {
             .enumerate()
             .map(|(j, &p)| whole(&format!("indptr[{j}]"), p))
             .collect::<Result<Vec<u64>>>()?;
-        let inner = Interactions::from_csr(&offsets, ids(&indices), num_items).map_err(js_error)?;
-        Ok(JsInteractions {
-            inner: Arc::new(inner),
-            tables: Default::default(),
-        })
+        built(Interactions::from_csr(&offsets, ids(&indices), num_items))
     }
 
     /// Number of users (rows).
@@ -88,16 +109,9 @@ impl JsInteractions {
     /// The sorted positives of one user.
     #[napi(catch_unwind)]
     pub fn row(&self, env: &Env, user: f64) -> Result<Int32Array> {
-        let bound = self.inner.num_users() as u64;
-        let u = integer("user", user, 0, bound.saturating_sub(1))?;
-        if bound == 0 {
-            return Err(Error::new(
-                Status::InvalidArg,
-                format!("user must be in [0, 0), got {user}: there are no users"),
-            ));
-        }
+        let user = self.inner.user("user", whole("user", user)?);
         // V8-owned memory: rows are read in loops over every user.
-        owned::ids(env, self.inner.row(u as u32))
+        owned::ids(env, self.inner.row(user.map_err(js_error)?))
     }
 
     /// Number of users who interacted with each item.

@@ -19,22 +19,22 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
-use negsample_core::csr::MAX_IDS;
+use negsample_core::error::check_ids;
 use negsample_core::io::adjacency::{read_adjacency, AdjacencyOptions};
 use negsample_core::io::delimited::{read_delimited, Column, DelimitedOptions};
 use negsample_core::io::file_format::{self, ProposalKey};
 use negsample_core::io::synthetic::{generate, SyntheticOptions};
 use negsample_core::io::write::{write_adjacency, write_csv_pairs};
-use negsample_core::io::{Dataset, Filters, IdMap, Original};
-use negsample_core::{AliasTable, Interactions, Proposal, Sampler};
+use negsample_core::io::{Dataset, Filters, IdMap, Original, StoredTables};
+use negsample_core::{Interactions, Proposal};
 
-use crate::convert::{integer, js_error, seed};
-use crate::interactions::JsInteractions;
+use crate::convert::{count, ids, js_error, seed, whole};
+use crate::interactions::{built, optional_count, JsInteractions};
 use crate::job::Job;
 use crate::owned;
 
-/// Alias tables stored with a matrix, by the proposal each encodes.
-pub(crate) type StoredTables = Arc<Vec<(ProposalKey, AliasTable)>>;
+/// A progress callback called on the JavaScript thread.
+type SyncProgress<'a> = Function<'a, FnArgs<(f64, f64)>, ()>;
 
 /// A progress callback posted from a worker thread.
 type AsyncProgress = ThreadsafeFunction<FnArgs<(f64, f64)>, (), FnArgs<(f64, f64)>, Status, false>;
@@ -48,37 +48,22 @@ fn io_js_error(error: negsample_core::Error) -> Error {
     }
 }
 
-impl JsInteractions {
-    /// A sampler over this matrix, from the stored alias table of
-    /// `proposal` if there is one (the same table the sampler would build,
-    /// so the same draws), else building it.
-    pub(crate) fn new_sampler(
-        &self,
-        proposal: &Proposal,
-        seed: u64,
-    ) -> negsample_core::Result<Sampler> {
-        let key = ProposalKey::of(proposal);
-        match self.tables.iter().find(|(k, _)| *k == key) {
-            Some((_, table)) => Sampler::from_table(self.inner.clone(), table.clone(), seed),
-            None => Sampler::new(self.inner.clone(), proposal, seed),
-        }
-    }
-}
-
-/// Options of the adjacency loaders (defaults are filled in TypeScript).
+/// Options of a load (defaults are filled in TypeScript).
 #[napi(object)]
-pub struct NativeAdjacencyOptions {
-    /// Number of users, or none for the largest id + 1.
+pub struct NativeLoadOptions {
+    /// Number of users (adjacency files), or none for the largest id + 1.
     pub num_users: Option<f64>,
-    /// Number of items, or none for the largest id + 1.
+    /// Number of items (adjacency files), or none for the largest id + 1.
     pub num_items: Option<f64>,
     /// Minimum interactions per user (0: no filter).
     pub min_user_interactions: f64,
     /// Minimum interactions per item (0: no filter).
     pub min_item_interactions: f64,
+    /// How to read a delimited file; none for adjacency files.
+    pub delimited: Option<NativeDelimitedOptions>,
 }
 
-/// Options of the delimited loaders (defaults are filled in TypeScript).
+/// How to read a delimited file.
 #[napi(object)]
 pub struct NativeDelimitedOptions {
     /// Field separator.
@@ -93,10 +78,6 @@ pub struct NativeDelimitedOptions {
     pub rating: Option<Either<String, f64>>,
     /// Keep rows with a rating at least this.
     pub min_rating: Option<f64>,
-    /// Minimum interactions per user (0: no filter).
-    pub min_user_interactions: f64,
-    /// Minimum interactions per item (0: no filter).
-    pub min_item_interactions: f64,
 }
 
 /// Options of the synthetic generator.
@@ -136,46 +117,15 @@ pub struct NativeStoredProposal {
     pub alpha: Option<f64>,
 }
 
-fn filters(min_user: f64, min_item: f64) -> Result<Filters> {
-    Ok(Filters {
-        min_user_interactions: integer("minUserInteractions", min_user, 0, MAX_IDS as u64)?
-            as usize,
-        min_item_interactions: integer("minItemInteractions", min_item, 0, MAX_IDS as u64)?
-            as usize,
-    })
-}
-
-fn count(name: &str, value: Option<f64>) -> Result<Option<usize>> {
-    value
-        .map(|v| integer(name, v, 0, MAX_IDS as u64).map(|n| n as usize))
-        .transpose()
-}
-
 fn column(name: &str, value: Either<String, f64>) -> Result<Column> {
     Ok(match value {
         Either::A(s) => Column::Name(s),
-        Either::B(i) => Column::Index(integer(name, i, 0, u32::MAX as u64)? as usize),
+        Either::B(i) => Column::Index(count(name, i)?),
     })
 }
 
-fn adjacency_options(options: NativeAdjacencyOptions) -> Result<AdjacencyOptions> {
-    Ok(AdjacencyOptions {
-        num_users: count("numUsers", options.num_users)?,
-        num_items: count("numItems", options.num_items)?,
-        filters: filters(options.min_user_interactions, options.min_item_interactions)?,
-    })
-}
-
-fn delimited_options(options: NativeDelimitedOptions) -> Result<DelimitedOptions> {
-    Ok(DelimitedOptions {
-        delimiter: options.delimiter.into_bytes(),
-        header: options.header,
-        user: column("user", options.user)?,
-        item: column("item", options.item)?,
-        rating: options.rating.map(|r| column("rating", r)).transpose()?,
-        min_rating: options.min_rating,
-        filters: filters(options.min_user_interactions, options.min_item_interactions)?,
-    })
+fn invalid(message: String) -> Error {
+    Error::new(Status::InvalidArg, message)
 }
 
 fn proposal_of(spec: &NativeProposalSpec) -> Result<Proposal> {
@@ -186,17 +136,13 @@ fn proposal_of(spec: &NativeProposalSpec) -> Result<Proposal> {
         }),
         "weights" => match &spec.weights {
             Some(w) => Ok(Proposal::Weights(w.to_vec())),
-            None => Err(Error::new(
-                Status::InvalidArg,
-                "proposals[].weights must be given for the 'weights' proposal".to_string(),
+            None => Err(invalid(
+                "proposals[].weights must be given for the 'weights' proposal".into(),
             )),
         },
-        other => Err(Error::new(
-            Status::InvalidArg,
-            format!(
-                "proposals[].proposal must be 'uniform', 'popularity' or 'weights', got '{other}'"
-            ),
-        )),
+        other => Err(invalid(format!(
+            "proposals[].proposal must be 'uniform', 'popularity' or 'weights', got '{other}'"
+        ))),
     }
 }
 
@@ -217,45 +163,37 @@ impl JsDataset {
             interactions: Arc::new(data.interactions),
             users: data.users.map(Arc::new),
             items: data.items.map(Arc::new),
-            tables: Default::default(),
+            tables: StoredTables::default(),
             file_bytes: None,
         }
     }
 
-    /// The work of `save`, run on any thread.
+    /// The one implementation of `save` and `saveAsync`: converted on the
+    /// JavaScript thread, run on any thread.
     fn saver(
         &self,
         path: String,
-        proposals: Vec<Proposal>,
-    ) -> impl FnOnce() -> Result<()> + Send + 'static {
+        proposals: Vec<NativeProposalSpec>,
+    ) -> Result<impl FnOnce() -> Result<()> + Send + 'static> {
+        let proposals = proposals
+            .iter()
+            .map(proposal_of)
+            .collect::<Result<Vec<_>>>()?;
         let interactions = self.interactions.clone();
         let users = self.users.clone();
         let items = self.items.clone();
-        let stored = self.tables.clone();
-        move || {
-            let mut tables: Vec<(ProposalKey, AliasTable)> = Vec::new();
-            for p in &proposals {
-                let key = ProposalKey::of(p);
-                if tables.iter().any(|(k, _)| *k == key) {
-                    continue;
-                }
-                let table = match stored.iter().find(|(k, _)| *k == key) {
-                    Some((_, t)) => t.clone(),
-                    None => file_format::proposal_table(&interactions, p).map_err(js_error)?,
-                };
-                tables.push((key, table));
-            }
-            let refs: Vec<(ProposalKey, &AliasTable)> =
-                tables.iter().map(|(k, t)| (*k, t)).collect();
-            file_format::save_parts(
-                Path::new(&path),
-                &interactions,
-                users.as_deref(),
-                items.as_deref(),
-                &refs,
-            )
-            .map_err(io_js_error)
-        }
+        let tables = self.tables.clone();
+        Ok(move || {
+            tables
+                .save(
+                    Path::new(&path),
+                    &interactions,
+                    users.as_deref(),
+                    items.as_deref(),
+                    &proposals,
+                )
+                .map_err(io_js_error)
+        })
     }
 }
 
@@ -276,10 +214,7 @@ impl JsDataset {
     /// The matrix (a new handle sharing the same memory).
     #[napi(catch_unwind)]
     pub fn interactions(&self) -> JsInteractions {
-        JsInteractions {
-            inner: self.interactions.clone(),
-            tables: self.tables.clone(),
-        }
+        JsInteractions::new(self.interactions.clone(), self.tables.clone())
     }
 
     /// The user id map, if the data has one.
@@ -311,19 +246,18 @@ impl JsDataset {
     pub fn stored_proposals(&self) -> Vec<NativeStoredProposal> {
         self.tables
             .iter()
-            .map(|(k, _)| match k {
-                ProposalKey::Uniform => NativeStoredProposal {
-                    proposal: "uniform".into(),
-                    alpha: None,
-                },
-                ProposalKey::Popularity { alpha_bits } => NativeStoredProposal {
-                    proposal: "popularity".into(),
-                    alpha: Some(f64::from_bits(*alpha_bits)),
-                },
-                ProposalKey::Weights { .. } => NativeStoredProposal {
-                    proposal: "weights".into(),
-                    alpha: None,
-                },
+            .map(|(k, _)| {
+                let (proposal, alpha) = match *k {
+                    ProposalKey::Uniform => ("uniform", None),
+                    ProposalKey::Popularity { alpha_bits } => {
+                        ("popularity", Some(f64::from_bits(alpha_bits)))
+                    }
+                    ProposalKey::Weights { .. } => ("weights", None),
+                };
+                NativeStoredProposal {
+                    proposal: proposal.into(),
+                    alpha,
+                }
             })
             .collect()
     }
@@ -332,11 +266,7 @@ impl JsDataset {
     /// file at `path` (replacing it atomically).
     #[napi(catch_unwind)]
     pub fn save(&self, path: String, proposals: Vec<NativeProposalSpec>) -> Result<()> {
-        let proposals = proposals
-            .iter()
-            .map(proposal_of)
-            .collect::<Result<Vec<_>>>()?;
-        self.saver(path, proposals)()
+        self.saver(path, proposals)?()
     }
 
     /// As `save`, off the JavaScript thread.
@@ -346,11 +276,7 @@ impl JsDataset {
         path: String,
         proposals: Vec<NativeProposalSpec>,
     ) -> Result<AsyncTask<Job<()>>> {
-        let proposals = proposals
-            .iter()
-            .map(proposal_of)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Job::new(self.saver(path, proposals)))
+        Ok(Job::new(self.saver(path, proposals)?))
     }
 
     /// Writes the positives as CSV pairs (`user,item` header, original ids).
@@ -425,15 +351,10 @@ impl JsIdMap {
     /// The original id of one dense id.
     #[napi(catch_unwind)]
     pub fn original(&self, dense: f64) -> Result<Either<f64, String>> {
-        let bound = self.inner.len() as u64;
-        let d = integer("dense", dense, 0, bound.saturating_sub(1))?;
-        if bound == 0 {
-            return Err(Error::new(
-                Status::InvalidArg,
-                format!("dense must be in [0, 0), got {dense}: the map is empty"),
-            ));
-        }
-        Ok(original_value(self.inner.original(d as u32)))
+        let dense = self.inner.dense("dense", whole("dense", dense)?);
+        Ok(original_value(
+            self.inner.original(dense.map_err(js_error)?),
+        ))
     }
 
     /// Original ids of dense ids: numbers (a `Float64Array`) for a numeric
@@ -444,18 +365,16 @@ impl JsIdMap {
         env: &Env,
         dense: Int32Array,
     ) -> Result<Either<Float64Array, Vec<String>>> {
-        let ids = crate::convert::ids(&dense);
-        negsample_core::error::check_ids("dense", ids, self.inner.len() as u64)
-            .map_err(js_error)?;
+        let ids = ids(&dense);
+        check_ids("dense", ids, self.inner.len() as u64).map_err(js_error)?;
         if self.inner.is_int() {
-            let out = ids
+            let out: Vec<f64> = ids
                 .iter()
                 .map(|&d| match self.inner.original(d) {
                     Original::Int(v) => v as f64,
                     Original::Str(_) => f64::NAN,
                 })
                 .collect();
-            let out: Vec<f64> = out;
             Ok(Either::A(owned::doubles(env, &out)?))
         } else {
             let out = ids
@@ -470,34 +389,69 @@ impl JsIdMap {
     }
 }
 
-fn paths_of(paths: &[String]) -> Vec<PathBuf> {
-    paths.iter().map(PathBuf::from).collect()
+/// One load, converted on the JavaScript thread: what to read and how.
+enum Load {
+    /// Adjacency files sharing one id space (one dataset each).
+    Adjacency(Vec<PathBuf>, AdjacencyOptions),
+    /// One delimited file.
+    Delimited(PathBuf, DelimitedOptions),
 }
 
-fn adjacency(
-    paths: Vec<PathBuf>,
-    options: AdjacencyOptions,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<Vec<JsDataset>> {
-    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
-    let mut callback = |a: u64, b: u64| progress(a, b);
-    let data = read_adjacency(&refs, &options, Some(&mut callback)).map_err(io_js_error)?;
-    Ok(data.into_iter().map(JsDataset::from_dataset).collect())
+impl Load {
+    fn new(paths: Vec<String>, options: NativeLoadOptions) -> Result<Self> {
+        let mut paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+        let filters = Filters {
+            min_user_interactions: count("minUserInteractions", options.min_user_interactions)?,
+            min_item_interactions: count("minItemInteractions", options.min_item_interactions)?,
+        };
+        let Some(d) = options.delimited else {
+            let options = AdjacencyOptions {
+                num_users: optional_count("numUsers", options.num_users)?,
+                num_items: optional_count("numItems", options.num_items)?,
+                filters,
+            };
+            return Ok(Load::Adjacency(paths, options));
+        };
+        if options.num_users.is_some() || options.num_items.is_some() {
+            return Err(invalid(
+                "numUsers and numItems apply to adjacency files only".into(),
+            ));
+        }
+        let count = paths.len();
+        let (Some(path), true) = (paths.pop(), count == 1) else {
+            return Err(invalid(format!(
+                "a delimited load reads one file, got {count} paths"
+            )));
+        };
+        let options = DelimitedOptions {
+            delimiter: d.delimiter.into_bytes(),
+            header: d.header,
+            user: column("user", d.user)?,
+            item: column("item", d.item)?,
+            rating: d.rating.map(|r| column("rating", r)).transpose()?,
+            min_rating: d.min_rating,
+            filters,
+        };
+        Ok(Load::Delimited(path, options))
+    }
+
+    /// Reads the files, reporting progress to `progress`.
+    fn run(&self, mut progress: impl FnMut(u64, u64)) -> Result<Vec<JsDataset>> {
+        let data = match self {
+            Load::Adjacency(paths, options) => {
+                let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+                read_adjacency(&refs, options, Some(&mut progress))
+            }
+            Load::Delimited(path, options) => {
+                read_delimited(path, options, Some(&mut progress)).map(|data| vec![data])
+            }
+        };
+        let data = data.map_err(io_js_error)?;
+        Ok(data.into_iter().map(JsDataset::from_dataset).collect())
+    }
 }
 
-fn delimited(
-    path: PathBuf,
-    options: DelimitedOptions,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<JsDataset> {
-    let mut callback = |a: u64, b: u64| progress(a, b);
-    let data = read_delimited(&path, &options, Some(&mut callback)).map_err(io_js_error)?;
-    Ok(JsDataset::from_dataset(data))
-}
-
-fn sync_progress<'a>(
-    f: &'a Option<Function<'_, FnArgs<(f64, f64)>, ()>>,
-) -> impl FnMut(u64, u64) + 'a {
+fn sync_progress<'a>(f: &'a Option<SyncProgress<'_>>) -> impl FnMut(u64, u64) + 'a {
     move |done, total| {
         if let Some(f) = f {
             // The TypeScript wrapper never throws; a failure here is ignored.
@@ -517,104 +471,70 @@ fn async_progress(f: Option<AsyncProgress>) -> impl FnMut(u64, u64) + Send {
     }
 }
 
-/// Reads adjacency files sharing one id space: one dataset per file.
+/// Reads adjacency files sharing one id space (one dataset per file), or,
+/// with `options.delimited`, one delimited file with id maps.
 #[napi(catch_unwind)]
-pub fn load_adjacency(
+pub fn load(
     paths: Vec<String>,
-    options: NativeAdjacencyOptions,
+    options: NativeLoadOptions,
     on_progress: Option<Function<'_, FnArgs<(f64, f64)>, ()>>,
 ) -> Result<Vec<JsDataset>> {
-    let options = adjacency_options(options)?;
-    adjacency(paths_of(&paths), options, sync_progress(&on_progress))
+    Load::new(paths, options)?.run(sync_progress(&on_progress))
 }
 
-/// As `loadAdjacency`, off the JavaScript thread.
+/// As `load`, off the JavaScript thread.
 #[napi(
-    ts_args_type = "paths: Array<string>, options: NativeAdjacencyOptions, onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined | null",
+    ts_args_type = "paths: Array<string>, options: NativeLoadOptions, onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined | null",
     ts_return_type = "Promise<NativeDataset[]>",
     catch_unwind
 )]
-pub fn load_adjacency_async(
+pub fn load_async(
     paths: Vec<String>,
-    options: NativeAdjacencyOptions,
+    options: NativeLoadOptions,
     on_progress: Option<AsyncProgress>,
 ) -> Result<AsyncTask<Job<Vec<JsDataset>>>> {
-    let options = adjacency_options(options)?;
-    let paths = paths_of(&paths);
-    Ok(Job::new(move || {
-        adjacency(paths, options, async_progress(on_progress))
-    }))
-}
-
-/// Reads a delimited file with id maps.
-#[napi(catch_unwind)]
-pub fn load_delimited(
-    path: String,
-    options: NativeDelimitedOptions,
-    on_progress: Option<Function<'_, FnArgs<(f64, f64)>, ()>>,
-) -> Result<JsDataset> {
-    let options = delimited_options(options)?;
-    delimited(PathBuf::from(path), options, sync_progress(&on_progress))
-}
-
-/// As `loadDelimited`, off the JavaScript thread.
-#[napi(
-    ts_args_type = "path: string, options: NativeDelimitedOptions, onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined | null",
-    ts_return_type = "Promise<NativeDataset>",
-    catch_unwind
-)]
-pub fn load_delimited_async(
-    path: String,
-    options: NativeDelimitedOptions,
-    on_progress: Option<AsyncProgress>,
-) -> Result<AsyncTask<Job<JsDataset>>> {
-    let options = delimited_options(options)?;
-    let path = PathBuf::from(path);
-    Ok(Job::new(move || {
-        delimited(path, options, async_progress(on_progress))
-    }))
+    let load = Load::new(paths, options)?;
+    let progress = async_progress(on_progress);
+    Ok(Job::new(move || load.run(progress)))
 }
 
 /// Opens a file written by `save`, memory-mapped.
 #[napi(catch_unwind)]
 pub fn open_dataset(path: String, verify: bool) -> Result<JsDataset> {
     let stored = file_format::open(Path::new(&path), verify).map_err(io_js_error)?;
-    let mut data = JsDataset::from_dataset(stored.dataset);
-    data.tables = Arc::new(stored.tables);
-    data.file_bytes = Some(stored.bytes as f64);
-    Ok(data)
+    Ok(JsDataset {
+        tables: stored.tables,
+        file_bytes: Some(stored.bytes as f64),
+        ..JsDataset::from_dataset(stored.dataset)
+    })
 }
 
-fn synthetic_options(options: &NativeSyntheticOptions) -> Result<SyntheticOptions> {
-    Ok(SyntheticOptions {
-        num_users: integer("numUsers", options.num_users, 1, MAX_IDS as u64)? as usize,
-        num_items: integer("numItems", options.num_items, 2, MAX_IDS as u64)? as usize,
-        num_interactions: integer("numInteractions", options.num_interactions, 0, 1 << 53)?,
+/// The one implementation of `synthetic` and `syntheticAsync`: converted on
+/// the JavaScript thread, generated on any thread.
+fn generator(
+    options: NativeSyntheticOptions,
+) -> Result<impl FnOnce() -> Result<JsInteractions> + Send + 'static> {
+    let options = SyntheticOptions {
+        num_users: count("numUsers", options.num_users)?,
+        num_items: count("numItems", options.num_items)?,
+        num_interactions: whole("numInteractions", options.num_interactions)?,
         item_exponent: options.item_exponent,
         user_exponent: options.user_exponent,
         seed: seed(&options.seed)?,
-    })
-}
-
-fn synthetic_matrix(options: SyntheticOptions) -> Result<JsInteractions> {
-    let m = generate(&options).map_err(js_error)?;
-    Ok(JsInteractions {
-        inner: Arc::new(m),
-        tables: Default::default(),
-    })
+    };
+    Ok(move || built(generate(&options)))
 }
 
 /// Seeded power-law interactions.
 #[napi(catch_unwind)]
 pub fn synthetic(options: NativeSyntheticOptions) -> Result<JsInteractions> {
-    synthetic_matrix(synthetic_options(&options)?)
+    generator(options)?()
 }
 
 /// As `synthetic`, off the JavaScript thread.
 #[napi(ts_return_type = "Promise<NativeInteractions>", catch_unwind)]
 pub fn synthetic_async(options: NativeSyntheticOptions) -> Result<AsyncTask<Job<JsInteractions>>> {
-    let options = synthetic_options(&options)?;
-    Ok(Job::new(move || synthetic_matrix(options)))
+    Ok(Job::new(generator(options)?))
 }
 
 /// Writes a matrix as adjacency lines (`user item item ...`).

@@ -138,8 +138,9 @@ fn read_pairs(path: &Path, tracker: &mut Tracker<'_, '_>) -> Result<FilePairs> {
 /// - [`Error::Io`]: a file cannot be read.
 /// - [`Error::Parse`]: a token is not an id, or an id is too large (file,
 ///   line and token named).
-/// - [`Error::OutOfRange`]: an id is not below a given count, or filters are
-///   asked for with more than one file.
+/// - [`Error::OutOfRange`]: no paths, a count or a minimum above
+///   [`MAX_IDS`], an id not below a given count, or filters asked for with
+///   more than one file.
 ///
 /// # Performance
 /// Lines are parsed on all cores; building each matrix is O(nnz) plus the
@@ -149,9 +150,17 @@ pub fn read_adjacency(
     options: &AdjacencyOptions,
     progress: Option<Progress<'_>>,
 ) -> Result<Vec<Dataset>> {
+    if paths.is_empty() {
+        return Err(Error::OutOfRange {
+            name: "paths",
+            value: "an empty list".into(),
+            expected: "a list of at least one file".into(),
+        });
+    }
+    options.filters.check()?;
     if paths.len() > 1 && !options.filters.is_noop() {
         return Err(Error::OutOfRange {
-            name: "minUserInteractions / minItemInteractions",
+            name: "min_user_interactions / min_item_interactions",
             value: format!("given with {} files", paths.len()),
             expected: "used with one file only (filtering splits would break their shared ids)"
                 .into(),
@@ -174,7 +183,7 @@ pub fn read_adjacency(
     let users_bound = files.iter().map(|f| f.users_bound).max().unwrap_or(0);
     let items_bound = files.iter().map(|f| f.items_bound).max().unwrap_or(0);
     let num_users = resolve(
-        "numUsers",
+        "num_users",
         options.num_users,
         users_bound,
         paths,
@@ -182,7 +191,7 @@ pub fn read_adjacency(
         true,
     )?;
     let num_items = resolve(
-        "numItems",
+        "num_items",
         options.num_items,
         items_bound,
         paths,

@@ -313,9 +313,9 @@ fn column(
 ///
 /// # Errors
 /// - [`Error::Io`]: the file cannot be read.
-/// - [`Error::OutOfRange`]: a bad delimiter, a column name not in the header
-///   (the header is listed), a column index past the fields, `min_rating`
-///   without a rating column.
+/// - [`Error::OutOfRange`]: a bad delimiter, a minimum above [`MAX_IDS`], a
+///   column name not in the header (the header is listed), a column index
+///   past the fields, `min_rating` without a rating column.
 /// - [`Error::Parse`]: a line with the wrong number of fields, an empty or
 ///   non-UTF-8 id, a rating that is not a number, a broken quote, more than
 ///   2^31 - 1 distinct ids (file and line named).
@@ -337,9 +337,10 @@ pub fn read_delimited(
             expected: "one or more characters other than a line break or '\"'".into(),
         });
     }
+    options.filters.check()?;
     if options.min_rating.is_some() && options.rating.is_none() {
         return Err(Error::OutOfRange {
-            name: "minRating",
+            name: "min_rating",
             value: format!("{}", options.min_rating.unwrap_or_default()),
             expected: "given together with a rating column".into(),
         });
@@ -347,7 +348,7 @@ pub fn read_delimited(
     if let Some(t) = options.min_rating {
         if t.is_nan() {
             return Err(Error::OutOfRange {
-                name: "minRating",
+                name: "min_rating",
                 value: "NaN".into(),
                 expected: "a number".into(),
             });

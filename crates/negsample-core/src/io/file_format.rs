@@ -43,7 +43,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
 
 use super::idmap::Keys;
-use super::{Dataset, IdMap};
+use super::{Dataset, IdMap, StoredTables};
 use crate::alias::AliasTable;
 use crate::csr::{Interactions, MAX_IDS};
 use crate::error::{Error, Result};
@@ -115,7 +115,7 @@ pub struct StoredFile {
     /// The matrix and its id maps.
     pub dataset: Dataset,
     /// The alias tables saved with it, by proposal.
-    pub tables: Vec<(ProposalKey, AliasTable)>,
+    pub tables: StoredTables,
     /// The file's size in bytes.
     pub bytes: u64,
 }
@@ -124,11 +124,7 @@ impl StoredFile {
     /// The stored alias table of `proposal`, if the file has one (a cheap
     /// clone that shares the mapping).
     pub fn table(&self, proposal: &Proposal) -> Option<AliasTable> {
-        let key = ProposalKey::of(proposal);
-        self.tables
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, t)| t.clone())
+        self.tables.get(proposal)
     }
 }
 
@@ -268,7 +264,7 @@ pub fn save_parts(
             return Err(Error::LengthMismatch {
                 name: "table",
                 len: t.len(),
-                expected: format!("numItems ({})", m.num_items()),
+                expected: format!("num_items ({})", m.num_items()),
             });
         }
     }
@@ -558,7 +554,7 @@ pub fn open(path: &Path, verify: bool) -> Result<StoredFile> {
             users,
             items,
         },
-        tables,
+        tables: tables.into(),
         bytes: len,
     })
 }

@@ -2,7 +2,8 @@
 //! recommender papers apply).
 
 use super::{Dataset, IdMap};
-use crate::csr::Interactions;
+use crate::csr::{Interactions, MAX_IDS};
+use crate::error::{Error, Result};
 
 /// Minimum interaction counts. The filter is iterated to a fixed point:
 /// dropping an item can take a user below its minimum and the other way
@@ -29,6 +30,28 @@ impl Filters {
     /// Whether the filter keeps everything.
     pub fn is_noop(&self) -> bool {
         self.min_user_interactions == 0 && self.min_item_interactions == 0
+    }
+
+    /// Checks that each minimum is a count a matrix can have (at most
+    /// [`MAX_IDS`]).
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] naming `minUserInteractions` or
+    /// `minItemInteractions`.
+    pub fn check(&self) -> Result<()> {
+        for (name, value) in [
+            ("min_user_interactions", self.min_user_interactions),
+            ("min_item_interactions", self.min_item_interactions),
+        ] {
+            if value > MAX_IDS {
+                return Err(Error::OutOfRange {
+                    name,
+                    value: value.to_string(),
+                    expected: format!("at most {MAX_IDS}"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Applies the filter to `data` (see the type's documentation). Also

@@ -11,6 +11,7 @@
 
 use std::cmp::Ordering;
 
+use crate::error::{check_id, Result};
 use crate::storage::Storage;
 
 /// The largest magnitude of an integer id kept as a number: what a
@@ -153,6 +154,15 @@ impl IdMap {
         matches!(self.keys, Keys::Int(_))
     }
 
+    /// `dense` as a dense id of this map.
+    ///
+    /// # Errors
+    /// [`crate::Error::OutOfRange`] naming `name` unless `dense` is below
+    /// [`IdMap::len`].
+    pub fn dense(&self, name: &'static str, dense: u64) -> Result<u32> {
+        check_id(name, dense, self.len(), "a dense id, but the map is empty")
+    }
+
     /// The original id of dense id `dense`. Panics if `dense >= len()`.
     pub fn original(&self, dense: u32) -> Original<'_> {
         let d = dense as usize;
@@ -274,6 +284,20 @@ impl IdMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dense_ids_are_checked_against_the_size() {
+        let map = IdMap::from_ints(vec![10, 30, 20]).unwrap();
+        assert_eq!(map.dense("dense", 2), Ok(2));
+        let err = map.dense("dense", 3).unwrap_err();
+        assert_eq!(err.to_string(), "dense must be an integer in [0, 2], got 3");
+        let empty = IdMap::from_ints(Vec::new()).unwrap();
+        let err = empty.dense("dense", 0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dense must be a dense id, but the map is empty, got 0"
+        );
+    }
 
     #[test]
     fn canonical_integers_only() {

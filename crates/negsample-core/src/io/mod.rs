@@ -10,6 +10,8 @@
 //! - [`file_format`]: one versioned, checksummed binary file holding the
 //!   matrix, its id maps and alias tables, opened memory-mapped.
 //! - [`synthetic`]: seeded power-law interaction data.
+//! - [`StoredTables`]: the alias tables stored with a matrix, which samplers
+//!   start from and saves write back.
 //! - [`write`](mod@write): adjacency and CSV writers (exports, benchmark inputs).
 //!
 //! Readers stream the file in blocks of [`BLOCK_BYTES`], parse the lines of
@@ -26,10 +28,12 @@ pub mod idmap;
 mod lines;
 pub mod movielens;
 pub mod synthetic;
+mod tables;
 pub mod write;
 
 pub use filter::Filters;
 pub use idmap::{IdMap, Original};
+pub use tables::StoredTables;
 
 use crate::csr::Interactions;
 

@@ -82,14 +82,14 @@ fn check(opts: &SyntheticOptions) -> Result<()> {
     };
     if opts.num_users == 0 || opts.num_users > MAX_IDS {
         return bad(
-            "numUsers",
+            "num_users",
             opts.num_users.to_string(),
             "an integer in [1, 2^31 - 1]",
         );
     }
     if opts.num_items < 2 || opts.num_items > MAX_IDS {
         return bad(
-            "numItems",
+            "num_items",
             opts.num_items.to_string(),
             "an integer in [2, 2^31 - 1]",
         );
@@ -97,14 +97,14 @@ fn check(opts: &SyntheticOptions) -> Result<()> {
     let most = opts.num_users as u64 * (opts.num_items as u64 / 2);
     if opts.num_interactions > most {
         return bad(
-            "numInteractions",
+            "num_interactions",
             opts.num_interactions.to_string(),
-            &format!("at most numUsers * floor(numItems / 2) = {most}"),
+            &format!("at most num_users * floor(num_items / 2) = {most}"),
         );
     }
     for (name, v) in [
-        ("itemExponent", opts.item_exponent),
-        ("userExponent", opts.user_exponent),
+        ("item_exponent", opts.item_exponent),
+        ("user_exponent", opts.user_exponent),
     ] {
         if !v.is_finite() || !(0.0..=16.0).contains(&v) {
             return bad(name, v.to_string(), "a number in [0, 16]");
@@ -315,35 +315,35 @@ mod tests {
                     num_users: 0,
                     ..Default::default()
                 },
-                "numUsers",
+                "num_users",
             ),
             (
                 SyntheticOptions {
                     num_items: 1,
                     ..Default::default()
                 },
-                "numItems",
+                "num_items",
             ),
             (
                 SyntheticOptions {
                     num_interactions: 1000 * 500 + 1,
                     ..Default::default()
                 },
-                "numInteractions",
+                "num_interactions",
             ),
             (
                 SyntheticOptions {
                     item_exponent: f64::NAN,
                     ..Default::default()
                 },
-                "itemExponent",
+                "item_exponent",
             ),
             (
                 SyntheticOptions {
                     user_exponent: -1.0,
                     ..Default::default()
                 },
-                "userExponent",
+                "user_exponent",
             ),
         ] {
             let err = generate(&opts).unwrap_err();
