@@ -319,6 +319,14 @@ export interface HardWants {
   candidates: boolean
 }
 
+/** Held-out positives as (user, item) pairs. */
+export interface HeldOutPairs {
+  /** The user of each pair. */
+  users: Int32Array
+  /** The item of each pair. */
+  items: Int32Array
+}
+
 /**
  * A mask computed off the JavaScript thread: with `candidates`, rows x
  * candidates (positives optional); without, in batch (rows x rows, with
@@ -362,17 +370,13 @@ export interface NativeDelimitedOptions {
  * Ranks every item for each user by the dot product of the embedding
  * snapshots, excluding the user's `train` positives, and scores the top `k`
  * against its `test` positives. Embeddings are read in place (no copy).
+ *
+ * `test` is a matrix, or (user, item) pairs: their matrix is built here and
+ * dropped when the call returns (a matrix object made in JavaScript for
+ * each call would be freed only by its finalizer, on a later turn of the
+ * event loop: the soak's finding 6), at a cost of O(pairs + numUsers).
  */
-export declare function nativeEvaluate(train: JsInteractions, test: JsInteractions, users: Int32Array | undefined | null, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, dim: number, k: number, topItems: boolean): NativeEvaluation
-
-/**
- * As `nativeEvaluate`, with the held-out positives given as (user, item)
- * pairs: the test matrix is built here and dropped when the call returns
- * (a matrix object made in JavaScript for each call would be freed only by
- * its finalizer, on a later turn of the event loop: the soak's finding 6).
- * Costs O(pairs + numUsers) more than `nativeEvaluate`.
- */
-export declare function nativeEvaluatePairs(train: JsInteractions, testUsers: Int32Array, testItems: Int32Array, users: Int32Array | undefined | null, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, dim: number, k: number, topItems: boolean): NativeEvaluation
+export declare function nativeEvaluate(train: NativeInteractions, test: NativeInteractions | HeldOutPairs, users: Int32Array | undefined | null, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, dim: number, k: number, topItems: boolean): NativeEvaluation
 
 /** Per-user metrics of one evaluation. */
 export interface NativeEvaluation {

@@ -864,7 +864,6 @@ module.exports.inBatchHitsInto = nativeBinding.inBatchHitsInto
 module.exports.load = nativeBinding.load
 module.exports.loadAsync = nativeBinding.loadAsync
 module.exports.nativeEvaluate = nativeBinding.nativeEvaluate
-module.exports.nativeEvaluatePairs = nativeBinding.nativeEvaluatePairs
 module.exports.negativesInto = nativeBinding.negativesInto
 module.exports.openDataset = nativeBinding.openDataset
 module.exports.sampledSoftmax = nativeBinding.sampledSoftmax

@@ -1,4 +1,4 @@
-import { nativeEvaluate, nativeEvaluatePairs } from '../native/index.js'
+import { nativeEvaluate } from '../native/index.js'
 import {
   describe,
   expectFloat32Array,
@@ -133,29 +133,9 @@ export function evaluate(
   const held = heldOut(test)
   // Pairs go to the engine as they are (no matrix object per call: its native memory would
   // be freed only by a finalizer on a later event-loop turn, see RELIABILITY.md finding 6).
+  const heldOutNative = held instanceof Interactions ? nativeInteractions(held)! : { users: held.users, items: held.items }
   const result = native(() =>
-    held instanceof Interactions
-      ? nativeEvaluate(
-          trainHandle,
-          nativeInteractions(held)!,
-          options.users,
-          userEmbeddings,
-          itemEmbeddings,
-          dim,
-          k,
-          options.topItems ?? false,
-        )
-      : nativeEvaluatePairs(
-          trainHandle,
-          held.users,
-          held.items,
-          options.users,
-          userEmbeddings,
-          itemEmbeddings,
-          dim,
-          k,
-          options.topItems ?? false,
-        ),
+    nativeEvaluate(trainHandle, heldOutNative, options.users, userEmbeddings, itemEmbeddings, dim, k, options.topItems ?? false),
   )
   const evaluation: Evaluation = {
     k,

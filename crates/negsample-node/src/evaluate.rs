@@ -34,45 +34,33 @@ pub struct NativeEvaluation {
     pub top_items: Option<Int32Array>,
 }
 
+/// Held-out positives as (user, item) pairs.
+#[napi(object)]
+pub struct HeldOutPairs {
+    /// The user of each pair.
+    pub users: Int32Array,
+    /// The item of each pair.
+    pub items: Int32Array,
+}
+
 /// Ranks every item for each user by the dot product of the embedding
 /// snapshots, excluding the user's `train` positives, and scores the top `k`
 /// against its `test` positives. Embeddings are read in place (no copy).
-#[napi(catch_unwind, js_name = "nativeEvaluate")]
+///
+/// `test` is a matrix, or (user, item) pairs: their matrix is built here and
+/// dropped when the call returns (a matrix object made in JavaScript for
+/// each call would be freed only by its finalizer, on a later turn of the
+/// event loop: the soak's finding 6), at a cost of O(pairs + numUsers).
+#[napi(
+    catch_unwind,
+    js_name = "nativeEvaluate",
+    ts_args_type = "train: NativeInteractions, test: NativeInteractions | HeldOutPairs, users: Int32Array | undefined | null, userEmbeddings: Float32Array, itemEmbeddings: Float32Array, dim: number, k: number, topItems: boolean"
+)]
 #[allow(clippy::too_many_arguments)]
 pub fn native_evaluate(
     env: &Env,
     train: &JsInteractions,
-    test: &JsInteractions,
-    users: Option<Int32ArraySlice>,
-    user_embeddings: Float32ArraySlice,
-    item_embeddings: Float32ArraySlice,
-    dim: f64,
-    k: f64,
-    top_items: bool,
-) -> Result<NativeEvaluation> {
-    run(
-        env,
-        &train.inner,
-        &test.inner,
-        users.as_deref(),
-        &user_embeddings,
-        &item_embeddings,
-        (dim, k, top_items),
-    )
-}
-
-/// As `nativeEvaluate`, with the held-out positives given as (user, item)
-/// pairs: the test matrix is built here and dropped when the call returns
-/// (a matrix object made in JavaScript for each call would be freed only by
-/// its finalizer, on a later turn of the event loop: the soak's finding 6).
-/// Costs O(pairs + numUsers) more than `nativeEvaluate`.
-#[napi(catch_unwind, js_name = "nativeEvaluatePairs")]
-#[allow(clippy::too_many_arguments)]
-pub fn native_evaluate_pairs(
-    env: &Env,
-    train: &JsInteractions,
-    test_users: Int32ArraySlice,
-    test_items: Int32ArraySlice,
+    test: Either<ClassInstance<'_, JsInteractions>, HeldOutPairs>,
     users: Option<Int32ArraySlice>,
     user_embeddings: Float32ArraySlice,
     item_embeddings: Float32ArraySlice,
@@ -81,17 +69,24 @@ pub fn native_evaluate_pairs(
     top_items: bool,
 ) -> Result<NativeEvaluation> {
     let m = &train.inner;
-    let test = Interactions::from_coo(
-        ids(&test_users),
-        ids(&test_items),
-        Some(m.num_users()),
-        Some(m.num_items()),
-    )
-    .map_err(js_error)?;
+    let pairs;
+    let test = match &test {
+        Either::A(matrix) => &*matrix.inner,
+        Either::B(held) => {
+            pairs = Interactions::from_coo(
+                ids(&held.users),
+                ids(&held.items),
+                Some(m.num_users()),
+                Some(m.num_items()),
+            )
+            .map_err(js_error)?;
+            &pairs
+        }
+    };
     run(
         env,
         m,
-        &test,
+        test,
         users.as_deref(),
         &user_embeddings,
         &item_embeddings,
