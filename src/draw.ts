@@ -59,45 +59,43 @@ function checkBatch(users: unknown, items: unknown, options: unknown): void {
   expectOptions('options', options)
 }
 
-function withLogProbs<B extends Batch>(shape: BatchShape, batch: B, options: BatchOptions, logProbabilities: LogProbabilities): B {
-  if (options.logProbs) {
-    const layout = LAYOUTS[shape]
+/** A batch call: what to draw and how to complete the result. */
+export interface BatchRequest {
+  shape: BatchShape
+  users: Int32Array
+  items: Int32Array
+  k: number
+  options: BatchOptions
+  /** `ln q` of the drawn items, for `options.logProbs`. */
+  logProbabilities: LogProbabilities
+}
+
+function checked(request: BatchRequest): number {
+  checkBatch(request.users, request.items, request.options)
+  return negativesPerPositive(request.k)
+}
+
+function completed<B extends Batch>(request: BatchRequest, batch: B): B {
+  if (request.options.logProbs) {
+    const layout = LAYOUTS[request.shape]
     const record = batch as unknown as Record<string, Int32Array | Float32Array>
-    record[layout.logProbs] = logProbabilities(record[layout.drawn] as Int32Array)
+    record[layout.logProbs] = request.logProbabilities(record[layout.drawn] as Int32Array)
   }
   return batch
 }
 
-/** A batch of `shape` in fresh arrays. */
-export function batch<B extends Batch>(
-  source: Source,
-  shape: BatchShape,
-  users: Int32Array,
-  items: Int32Array,
-  k: number,
-  options: BatchOptions,
-  logProbabilities: LogProbabilities,
-): B {
-  checkBatch(users, items, options)
-  const count = negativesPerPositive(k)
-  const drawn = native(() => nativeDraw(source, users, items, count, shape)) as B
-  return withLogProbs(shape, drawn, options, logProbabilities)
+/** A batch in fresh arrays. */
+export function batch<B extends Batch>(source: Source, request: BatchRequest): B {
+  const { shape, users, items } = request
+  const count = checked(request)
+  return completed(request, native(() => nativeDraw(source, users, items, count, shape)) as B)
 }
 
 /** As {@link batch}, off the JavaScript thread (inputs copied when called). */
-export async function batchAsync<B extends Batch>(
-  source: Source,
-  shape: BatchShape,
-  users: Int32Array,
-  items: Int32Array,
-  k: number,
-  options: BatchOptions,
-  logProbabilities: LogProbabilities,
-): Promise<B> {
-  checkBatch(users, items, options)
-  const count = negativesPerPositive(k)
-  const drawn = (await nativeAsync(() => nativeDrawAsync(source, users, items, count, shape))) as B
-  return withLogProbs(shape, drawn, options, logProbabilities)
+export async function batchAsync<B extends Batch>(source: Source, request: BatchRequest): Promise<B> {
+  const { shape, users, items } = request
+  const count = checked(request)
+  return completed(request, (await nativeAsync(() => nativeDrawAsync(source, users, items, count, shape))) as B)
 }
 
 /** A batch of `shape` into the caller's arrays (and its ln q array, when present); returns `out`. */

@@ -267,7 +267,7 @@ export class Sampler {
    *   not an integer >= 1, or a user has no possible negative.
    */
   pairwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PairwiseBatch {
-    return draws.batch(this.#native, 'pairwise', users, items, k, options, this.#logProbabilities)
+    return draws.batch(this.#native, { shape: 'pairwise', users, items, k, options, logProbabilities: this.#logProbabilities })
   }
 
   /** As {@link Sampler.pairwise}, into caller buffers of `users.length * k` rows each; returns `out`. */
@@ -277,7 +277,7 @@ export class Sampler {
 
   /** As {@link Sampler.pairwise}, computed off the JavaScript thread. Inputs are copied when called. */
   pairwiseAsync(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): Promise<PairwiseBatch> {
-    return draws.batchAsync(this.#native, 'pairwise', users, items, k, options, this.#logProbabilities)
+    return draws.batchAsync(this.#native, { shape: 'pairwise', users, items, k, options, logProbabilities: this.#logProbabilities })
   }
 
   /**
@@ -287,7 +287,7 @@ export class Sampler {
    * @throws As {@link Sampler.pairwise}.
    */
   pointwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PointwiseBatch {
-    return draws.batch(this.#native, 'pointwise', users, items, k, options, this.#logProbabilities)
+    return draws.batch(this.#native, { shape: 'pointwise', users, items, k, options, logProbabilities: this.#logProbabilities })
   }
 
   /** As {@link Sampler.pointwise}, into caller buffers of `users.length * (1 + k)` rows; returns `out`. */
@@ -297,7 +297,7 @@ export class Sampler {
 
   /** As {@link Sampler.pointwise}, computed off the JavaScript thread. Inputs are copied when called. */
   pointwiseAsync(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): Promise<PointwiseBatch> {
-    return draws.batchAsync(this.#native, 'pointwise', users, items, k, options, this.#logProbabilities)
+    return draws.batchAsync(this.#native, { shape: 'pointwise', users, items, k, options, logProbabilities: this.#logProbabilities })
   }
 
   /**

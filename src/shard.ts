@@ -130,12 +130,12 @@ export class Shard {
 
   /** A pairwise batch from this shard's streams (as {@link Sampler.pairwise}). */
   pairwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PairwiseBatch {
-    return draws.batch(this.#native, 'pairwise', users, items, k, options, this.#logProbabilities)
+    return draws.batch(this.#native, { shape: 'pairwise', users, items, k, options, logProbabilities: this.#logProbabilities })
   }
 
   /** A pointwise batch from this shard's streams (as {@link Sampler.pointwise}). */
   pointwise(users: Int32Array, items: Int32Array, k: number, options: BatchOptions = {}): PointwiseBatch {
-    return draws.batch(this.#native, 'pointwise', users, items, k, options, this.#logProbabilities)
+    return draws.batch(this.#native, { shape: 'pointwise', users, items, k, options, logProbabilities: this.#logProbabilities })
   }
 
   #logProbabilities = (items: Int32Array): Float32Array => this.sampler.logProbabilities(items)

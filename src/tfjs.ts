@@ -174,21 +174,7 @@ function expectArray(name: string, value: unknown, tag: 'Int32Array' | 'Float32A
  * @throws TypeError / RangeError for a malformed batch or options.
  */
 export function pairwiseTensors(tf: TfCore, batch: PairwiseBatch, options: TensorOptions = {}): PairwiseTensors {
-  expectTf(tf)
-  expectBatch(batch)
-  const rows = (batch?.users as Int32Array | undefined)?.length ?? 0
-  expectArray('batch.users', batch.users, 'Int32Array', rows)
-  expectArray('batch.positives', batch.positives, 'Int32Array', rows)
-  expectArray('batch.negatives', batch.negatives, 'Int32Array', rows)
-  if (batch.negativeLogProbs !== undefined) expectArray('batch.negativeLogProbs', batch.negativeLogProbs, 'Float32Array', rows)
-  const shape = shapeOf(rows, options, 0)
-  const out: PairwiseTensors = {
-    users: tf.tensor(batch.users, shape, 'int32'),
-    positives: tf.tensor(batch.positives, shape, 'int32'),
-    negatives: tf.tensor(batch.negatives, shape, 'int32'),
-  }
-  if (batch.negativeLogProbs !== undefined) out.negativeLogProbs = tf.tensor(batch.negativeLogProbs, shape, 'float32')
-  return out
+  return tensorsOf(tf, batch, PAIRWISE_COLUMNS, options, 0) as unknown as PairwiseTensors
 }
 
 /**
@@ -199,20 +185,27 @@ export function pairwiseTensors(tf: TfCore, batch: PairwiseBatch, options: Tenso
  * @throws TypeError / RangeError for a malformed batch or options.
  */
 export function pointwiseTensors(tf: TfCore, batch: PointwiseBatch, options: TensorOptions = {}): PointwiseTensors {
+  return tensorsOf(tf, batch, POINTWISE_COLUMNS, options, 1) as unknown as PointwiseTensors
+}
+
+/** A batch's columns: name and dtype; the last is its optional ln q column. */
+type Columns = readonly (readonly [name: string, dtype: 'int32' | 'float32'])[]
+const PAIRWISE_COLUMNS: Columns = [['users', 'int32'], ['positives', 'int32'], ['negatives', 'int32'], ['negativeLogProbs', 'float32']]
+const POINTWISE_COLUMNS: Columns = [['users', 'int32'], ['items', 'int32'], ['labels', 'float32'], ['logProbs', 'float32']]
+
+/** The tensors of a batch's columns (all required but the last), checked to have one length. */
+function tensorsOf(tf: TfCore, batch: unknown, columns: Columns, options: TensorOptions, groupOffset: number): Record<string, tfc.Tensor> {
   expectTf(tf)
   expectBatch(batch)
-  const rows = (batch?.users as Int32Array | undefined)?.length ?? 0
-  expectArray('batch.users', batch.users, 'Int32Array', rows)
-  expectArray('batch.items', batch.items, 'Int32Array', rows)
-  expectArray('batch.labels', batch.labels, 'Float32Array', rows)
-  if (batch.logProbs !== undefined) expectArray('batch.logProbs', batch.logProbs, 'Float32Array', rows)
-  const shape = shapeOf(rows, options, 1)
-  const out: PointwiseTensors = {
-    users: tf.tensor(batch.users, shape, 'int32'),
-    items: tf.tensor(batch.items, shape, 'int32'),
-    labels: tf.tensor(batch.labels, shape, 'float32'),
+  const record = batch as Record<string, unknown>
+  const rows = (record.users as Int32Array | undefined)?.length ?? 0
+  const present = columns.filter(([name], j) => j < columns.length - 1 || record[name] !== undefined)
+  for (const [name, dtype] of present) {
+    expectArray(`batch.${name}`, record[name], dtype === 'int32' ? 'Int32Array' : 'Float32Array', rows)
   }
-  if (batch.logProbs !== undefined) out.logProbs = tf.tensor(batch.logProbs, shape, 'float32')
+  const shape = shapeOf(rows, options, groupOffset)
+  const out: Record<string, tfc.Tensor> = {}
+  for (const [name, dtype] of present) out[name] = tf.tensor(record[name] as Int32Array | Float32Array, shape, dtype)
   return out
 }
 
