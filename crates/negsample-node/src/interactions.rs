@@ -6,7 +6,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use negsample_core::csr::MAX_IDS;
+use negsample_core::interactions::MAX_IDS;
 use negsample_core::Interactions;
 
 use crate::convert::{ids, integer, js_error, whole};

@@ -19,7 +19,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
-use negsample_core::csr::MAX_IDS;
+use negsample_core::interactions::MAX_IDS;
 use negsample_core::io::adjacency::{read_adjacency, AdjacencyOptions};
 use negsample_core::io::delimited::{read_delimited, Column, DelimitedOptions};
 use negsample_core::io::file_format::{self, ProposalKey};

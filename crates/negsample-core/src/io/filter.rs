@@ -2,7 +2,7 @@
 //! recommender papers apply).
 
 use super::{Dataset, IdMap};
-use crate::csr::Interactions;
+use crate::interactions::Interactions;
 
 /// Minimum interaction counts. The filter is iterated to a fixed point:
 /// dropping an item can take a user below its minimum and the other way

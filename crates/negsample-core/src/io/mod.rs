@@ -31,7 +31,7 @@ pub mod write;
 pub use filter::Filters;
 pub use idmap::{IdMap, Original};
 
-use crate::csr::Interactions;
+use crate::interactions::Interactions;
 
 /// Bytes read per block: lines within a block are parsed in parallel, and
 /// progress is reported after each block.
