@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use negsample_core::csr::MAX_IDS;
+use negsample_core::interactions::MAX_IDS;
 use negsample_core::io::adjacency::{read_adjacency, AdjacencyOptions};
 use negsample_core::io::delimited::{read_delimited, Column, DelimitedOptions};
 use negsample_core::io::file_format::{self, ProposalKey};

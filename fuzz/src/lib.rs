@@ -527,7 +527,7 @@ fn setup(input: &mut Input<'_>) -> Setup {
         };
         let salt = input.u64();
         for i in 0..num_items {
-            let h = negsample_core::rng::mix64(salt ^ (i as u64).wrapping_mul(0x9E37_79B9));
+            let h = negsample_core::mix64(salt ^ (i as u64).wrapping_mul(0x9E37_79B9));
             if (h & 0xFF) < density as u64 {
                 row.insert(i as u32);
                 users.push(u as u32);

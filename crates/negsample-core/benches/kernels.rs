@@ -21,10 +21,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use negsample_core::exclusion::Exclusion;
-use negsample_core::kernel::{fill_picks_with, Kernel, BLOCK};
-use negsample_core::rng::{Domain, Stream};
-use negsample_core::{AliasTable, Interactions, Proposal, Sampler};
+use negsample_core::{
+    fill_picks_with, AliasTable, Domain, Exclusion, Interactions, Kernel, Proposal, Sampler,
+    Stream, BLOCK,
+};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::weighted::WeightedAliasIndex;

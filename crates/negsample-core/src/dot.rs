@@ -738,7 +738,7 @@ mod neon {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{Domain, Stream};
+    use crate::draw::rng::{Domain, Stream};
 
     fn vector(stream: &Stream, from: u64, len: usize) -> Vec<f32> {
         (0..len as u64)

@@ -29,11 +29,11 @@
 use std::sync::Arc;
 
 use crate::batch::{lay_out_pointwise, repeat_each_into, PairwiseOut, PointwiseOut};
-use crate::csr::Interactions;
+use crate::draw::kernel::BLOCK;
+use crate::draw::parallel::{self, run_jobs, PARALLEL_MIN};
+use crate::draw::rng::{Domain, Stream};
 use crate::error::{Error, Result};
-use crate::kernel::BLOCK;
-use crate::parallel::{self, run_jobs, PARALLEL_MIN};
-use crate::rng::{Domain, Stream};
+use crate::interactions::Interactions;
 use crate::sampler::{Sampler, Scratch};
 use crate::shard::{Permutation, Shard};
 
@@ -608,7 +608,7 @@ pub(crate) fn shuffle_pairs(
                 }
                 // The bucket's next cache lines, before its writes reach
                 // them: the scatter writes to `2^bits` places at once.
-                crate::exclusion::prefetch_address(target.at(*slot + SCATTER_AHEAD));
+                crate::memory::prefetch::prefetch_address(target.at(*slot + SCATTER_AHEAD));
                 *slot += 1;
             }
             pos = end;
@@ -632,7 +632,7 @@ pub(crate) fn shuffle_pairs(
         // The bucket, written by the scatter, has left the near caches:
         // ask for all of it before the random swaps read it.
         for line in (0..piece.len()).step_by(8) {
-            crate::exclusion::prefetch_l2(piece, line);
+            crate::memory::prefetch::prefetch_l2(piece, line);
         }
         fisher_yates_bucket(piece, &streams(1 + b as u64))
     };

@@ -38,8 +38,8 @@
 
 use rayon::prelude::*;
 
-use crate::csr::Interactions;
 use crate::error::{check_ids, Error, Result};
+use crate::interactions::Interactions;
 
 /// Users scored together against each item row (one register accumulator
 /// each).

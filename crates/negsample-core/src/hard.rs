@@ -43,7 +43,7 @@
 //! `k = 1`; `O(M * k)` for softmax). Each thread reuses its working memory
 //! across chunks, so a call allocates only once per thread. Chunks run on the
 //! rayon pool when [`HardOptions::parallel`] is set and there is more than
-//! one. On the benchmark workload (`examples/hard_speed.rs`: 40,000 items,
+//! one. On the benchmark workload (`benches/hard_speed.rs`: 40,000 items,
 //! dim 64, M = 32, k = 1, AVX-512) about 0.4 us per positive on one thread:
 //! a third in the draws with exclusion, the rest in scoring, which waits on
 //! the 32 random rows it reads from the item matrix.
@@ -51,8 +51,8 @@
 use rayon::prelude::*;
 
 use crate::dot::{self, Path};
+use crate::draw::rng::{Domain, Stream};
 use crate::error::{Error, Result};
-use crate::rng::{Domain, Stream};
 use crate::sampler::{Sampler, Scratch};
 
 /// Positives per chunk: the unit of random streams and of parallel work.

@@ -12,10 +12,26 @@
 //!   non-positives; pairwise and pointwise batches; shuffled epochs.
 //! - [`hard`]: dynamic hard negatives (DNS and its softmax variant) scored
 //!   with [`dot`] products that give the same bits on every instruction set.
-//! - [`softmax_sampling`]: a batch's shared candidates for sampled softmax
+//! - [`sampled_softmax`]: a batch's shared candidates for sampled softmax
 //!   (log Q, TensorFlow's expected counts) and accidental-hit masks.
-//! - [`rng`]: counter-based random streams, so that output depends only on
-//!   the seed, the call number and the arguments.
+//! - [`Stream`]: counter-based random streams, so that output depends only on
+//!   the seed, the call number and the arguments; [`Kernel`]: the vector
+//!   loops that turn them into draws, bit for bit the same on every
+//!   instruction set.
+//! - [`Epoch`] and [`batch`]: shuffled epochs of training batches;
+//!   [`shard`]: the same for data-parallel workers; [`evaluate`]: ranking
+//!   metrics; [`io`]: loaders, writers and the memory-mapped file format.
+//!
+//! # Layout
+//! The modules a caller names by path are public (`batch`, `dot`, `epoch`,
+//! `error`, `evaluate`, `hard`, `interactions`, `io`, `sampled_softmax`,
+//! `sampler`, `shard`); the machinery under them is private and its few
+//! public types are re-exported here:
+//!
+//! - `draw`: alias tables, random streams, draw kernels and thread pools;
+//! - `membership`: the test "is this item a positive of this user?"
+//!   (bitmaps, binary search, vector row scans, the pair filter);
+//! - `memory`: huge pages, memory-mapped storage and prefetch hints.
 //!
 //! This crate knows nothing of JavaScript; `negsample-node` binds it.
 //!
@@ -34,31 +50,41 @@
 
 #![deny(missing_docs)]
 
-pub mod alias;
 pub mod batch;
-pub mod csr;
 pub mod dot;
+mod draw;
 pub mod epoch;
 pub mod error;
 pub mod evaluate;
-pub mod exclusion;
 pub mod hard;
-pub mod hugepages;
+pub mod interactions;
 pub mod io;
-pub mod kernel;
-mod pair_filter;
-pub mod parallel;
-pub mod rng;
-mod row_scan;
+mod membership;
+mod memory;
+pub mod sampled_softmax;
 pub mod sampler;
 pub mod shard;
-pub mod softmax_sampling;
-pub mod storage;
 
-pub use alias::AliasTable;
 pub use batch::{PairwiseBatch, PairwiseOut, PointwiseBatch, PointwiseOut};
-pub use csr::Interactions;
+pub use draw::{
+    default_threads, fill_picks, fill_picks_scalar, fill_picks_with, mix64, AliasTable,
+    CompactSlots, Domain, Kernel, Stream, BLOCK, MAX_ITEMS, MAX_THREADS, PARALLEL_MIN,
+};
 pub use epoch::{Epoch, EpochOptions, Shape};
 pub use error::{Error, Result};
 pub use hard::{Embeddings, HardOptions, HardOut, Layout, Strategy};
+pub use interactions::Interactions;
+pub use membership::{Exclusion, BITMAP_COST};
 pub use sampler::{Proposal, Sampler, DEFAULT_ALPHA};
+
+/// Engine internals that the speed probes (`benches/*.rs`) and the tests
+/// reach into: not part of the API, and free to change.
+#[doc(hidden)]
+pub mod probe {
+    pub use crate::draw::alias::split_word;
+    #[cfg(target_arch = "x86_64")]
+    pub use crate::draw::kernel::x86::{
+        mix64_avx512, pick_digests_avx512, product_avx512, split_products_avx512,
+    };
+    pub use crate::draw::rng::{GAMMA, MIX64_M1, MIX64_M2};
+}

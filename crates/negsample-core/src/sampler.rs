@@ -13,18 +13,18 @@
 //!   sorted positives; a prefix sum over the gaps' masses (precomputed for
 //!   these users only) picks a gap, and a binary search in the global prefix
 //!   sum of item masses picks the item in it. Masses are the integers the
-//!   alias table realises (see [`crate::alias`]), so both methods sample the
-//!   same distribution exactly and the complement method never spins.
+//!   alias table realises (see [`AliasTable::masses`]), so both methods
+//!   sample the same distribution exactly and the complement method never
+//!   spins.
 //!
 //! A user whose positives hold all of the mass has no possible negative: any
 //! request for one is an [`Error::NoNegative`] naming that user.
 //!
-//! The membership test of rejection is a bitmap for long rows and a binary
-//! search for the others (see [`crate::exclusion`]), or, when many
-//! candidates of one user are tested against a short row (hard negatives
-//! draw `M` per positive), one vector compare of all of them with each
-//! positive (`crate::row_scan`; the same answers); large calls spread their
-//! blocks of output over a thread pool (see [`crate::parallel`]).
+//! The membership test of rejection (is this candidate a positive of its
+//! user?) is the crate's `membership` module: a pair filter, then a bitmap
+//! for long rows, a binary search or a vector compare for the others, all
+//! with the same answers. Large calls spread their blocks of output over a
+//! thread pool (at least [`crate::PARALLEL_MIN`] outputs).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,29 +32,23 @@ use std::sync::{Arc, OnceLock};
 
 use rayon::ThreadPool;
 
-use crate::alias::AliasTable;
-use crate::csr::Interactions;
+use crate::draw::alias::AliasTable;
+use crate::draw::kernel::{fill_picks_with, Kernel, BLOCK};
+use crate::draw::parallel;
+use crate::draw::rng::{Domain, Stream};
 use crate::error::{check_ids, Error, Result};
-use crate::exclusion::{self, Bitmaps, Exclusion, Test};
-use crate::kernel::{fill_picks_with, Kernel, BLOCK};
-use crate::pair_filter::PairFilter;
-use crate::parallel;
-use crate::rng::{Domain, Stream};
-use crate::row_scan;
+use crate::interactions::Interactions;
+use crate::membership::{Exclusion, Hits, Membership, Positives, PREFETCH_AHEAD};
 
 /// The largest output of one call, in elements: what an `Int32Array` holds.
 pub const MAX_OUTPUT: usize = i32::MAX as usize;
-
-/// How many users ahead of the one being tested the exclusion pass asks for
-/// memory (see [`exclusion::prefetch`]).
-const PREFETCH_AHEAD: usize = 16;
 
 /// Redraw candidates drawn ahead beyond one per hit (more are drawn one at
 /// a time if a block needs them).
 const REDRAW_SLACK: usize = 32;
 
 /// The largest `k` whose blocks are tested output by output through the
-/// [`PairFilter`] (the trainer's shape); larger `k` test each user's
+/// pair filter (the trainer's shape); larger `k` test each user's
 /// candidates together (bitmap, search or vector scan of its row), which
 /// wins once a user's candidates share the reads of its row. On one thread
 /// of a Xeon (`node benches/trainer-shape.bench.mjs`, negatives over every
@@ -70,65 +64,22 @@ const PER_OUTPUT_MAX_K: usize = 8;
 /// 133 M/s).
 const PER_OUTPUT_MAX_K_DENSE: usize = 2;
 
-/// How many listed positions ahead the exact tests of the per-output pass
-/// ask for the memory they read (offsets twice as far ahead).
-const EXACT_AHEAD: usize = 8;
-
 /// Working memory of the exclusion pass, reused across the blocks of a call
 /// (and across the chunks of a hard-negatives call).
+///
+/// (The field order is the order the buffers are freed in: this one leaves
+/// the heap so that the next call's buffers grow in place, where others
+/// made `realloc` copy them: 0.6% more instructions in the per-output pass
+/// of `epoch_cost`, under callgrind.)
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    /// `(position in the block, user)` of each first draw that hit one of
-    /// its user's positives, in output order.
-    hits: Vec<(u16, u32)>,
-    /// How many of `hits` are listed (the rest is room).
-    count: usize,
     /// Candidates of the redraw counters `BLOCK, BLOCK + 1, ...`.
     picks: Vec<u32>,
     /// The user of each output of a block (per-output pass, `k > 1`).
     owners: Vec<u32>,
-    /// Positions in the block that the filter could not clear (per-output
-    /// pass).
-    maybe: Vec<u16>,
-}
-
-impl Scratch {
-    /// Appends the positions (from `start`) of `items` that `hit`, without
-    /// a branch per item.
-    #[inline(always)]
-    fn list_hits(&mut self, u: u32, start: usize, items: &[u32], hit: impl Fn(u32) -> bool) {
-        if self.hits.len() < BLOCK {
-            // First use in this call: room for a whole block (positions
-            // are below BLOCK, so at most BLOCK hits).
-            self.hits.resize(BLOCK, (0, 0));
-        }
-        let mut n = self.count;
-        for (c, &item) in items.iter().enumerate() {
-            // Always written, kept only if it hit: `hits` has room for a
-            // whole block.
-            self.hits[n] = ((start + c) as u16, u);
-            n += usize::from(hit(item));
-        }
-        self.count = n;
-    }
-
-    /// As [`Scratch::list_hits`] for the candidates `items` of a user with
-    /// the short sorted `row`, tested by [`row_scan::hit_mask`].
-    #[inline(always)]
-    fn list_scanned(&mut self, kernel: Kernel, u: u32, start: usize, items: &[u32], row: &[u32]) {
-        for (g, group) in items.chunks(row_scan::GROUP).enumerate() {
-            let mut mask = row_scan::hit_mask(kernel, row, group);
-            if mask != 0 && self.hits.len() < BLOCK {
-                self.hits.resize(BLOCK, (0, 0));
-            }
-            while mask != 0 {
-                let c = mask.trailing_zeros() as usize;
-                self.hits[self.count] = ((start + g * row_scan::GROUP + c) as u16, u);
-                self.count += 1;
-                mask &= mask - 1;
-            }
-        }
-    }
+    /// The first draws that hit one of their user's positives, in output
+    /// order, and the membership tests' working memory.
+    hits: Hits,
 }
 
 /// Which distribution negatives are proposed from (before exclusion).
@@ -218,12 +169,12 @@ enum Method {
 /// The alias table (8 bytes per item), the prefix sums of the realised item
 /// masses (8 bytes per item), one byte per user, for users whose positives
 /// hold at least half the proposal mass 8 bytes per positive, a 4-byte
-/// test code per user, and the exclusion bitmaps of long rows (at most
-/// [`exclusion::BITMAP_COST`] times the rows that get one; see
-/// [`Sampler::exclusion_bytes`]).
+/// test code per user, a 2-byte share of the pair filter per positive, and
+/// the exclusion bitmaps of long rows (at most [`crate::BITMAP_COST`] times
+/// the rows that get one; see [`Sampler::exclusion_bytes`]).
 ///
 /// # Threads and kernels
-/// A call of at least [`parallel::PARALLEL_MIN`] outputs is spread over
+/// A call of at least [`crate::PARALLEL_MIN`] outputs is spread over
 /// [`Sampler::threads`] threads (default: all cores), a smaller one runs on
 /// the calling thread; draws use [`Sampler::kernel`] (default: the fastest
 /// this CPU runs, or what `NEGSAMPLE_KERNEL` names). Neither changes the
@@ -249,12 +200,9 @@ pub struct Sampler {
     /// The largest `k` of the per-output pass ([`PER_OUTPUT_MAX_K`], or
     /// [`PER_OUTPUT_MAX_K_DENSE`] when bitmap rows hold most positives).
     per_output_max_k: usize,
-    /// The filter of every positive pair, tested first by the per-output
-    /// pass.
-    filter: PairFilter,
-    /// Bitmaps of the positives of long rows (rejection users only).
-    bitmaps: Bitmaps,
-    exclusion: Exclusion,
+    /// The membership test of rejection: test codes, bitmaps of long rows,
+    /// the filter of every positive pair.
+    membership: Membership,
     kernel: Kernel,
     threads: usize,
     /// The order buffer of the last finished epoch ([`crate::epoch`]).
@@ -267,7 +215,7 @@ pub struct Sampler {
 impl Sampler {
     /// Builds the proposal's alias table and classifies every user.
     ///
-    /// It uses every core ([`parallel::default_threads`]) and the kernel of
+    /// It uses every core ([`crate::default_threads`]) and the kernel of
     /// [`Kernel::from_env`]; see [`Sampler::with_threads`] and
     /// [`Sampler::with_kernel`].
     ///
@@ -280,7 +228,8 @@ impl Sampler {
     ///
     /// # Performance
     /// O(numItems + nnz), plus O(r) for each heavy user with r positives,
-    /// plus the bitmaps of long rows (see [`crate::exclusion`]).
+    /// plus the bitmaps of long rows and the pair filter (2 bytes per
+    /// positive).
     pub fn new(interactions: Arc<Interactions>, proposal: &Proposal, seed: u64) -> Result<Self> {
         let table = proposal.table(&interactions)?;
         Self::from_table(interactions, table, seed)
@@ -333,19 +282,13 @@ impl Sampler {
             methods.push(method);
         }
         let kernel = Kernel::from_env()?;
-        let exclusion = Exclusion::default();
-        let bitmaps = Bitmaps::build(&interactions, exclusion, |u| {
+        let membership = Membership::build(&interactions, Exclusion::default(), |u| {
             methods[u as usize] == Method::Rejection
         });
-        let filter = PairFilter::build(
-            interactions.nnz(),
-            (0..interactions.num_users() as u32).map(|u| (u, interactions.row(u))),
-        );
-        let per_output_max_k = per_output_max_k(&bitmaps, &interactions);
+        let per_output_max_k = per_output_max_k(&membership, &interactions);
         let sampler = Sampler {
             any_complement: methods.contains(&Method::Complement),
             per_output_max_k,
-            filter,
             interactions,
             table,
             cumulative: cumulative.into_boxed_slice(),
@@ -355,8 +298,7 @@ impl Sampler {
             log_probs: OnceLock::new(),
             seed,
             calls: AtomicU64::new(0),
-            bitmaps,
-            exclusion,
+            membership,
             kernel,
             threads: 1,
             pool: None,
@@ -366,13 +308,13 @@ impl Sampler {
     }
 
     /// The same sampler, spreading calls of at least
-    /// [`parallel::PARALLEL_MIN`] outputs over `threads` threads (a pool
+    /// [`crate::PARALLEL_MIN`] outputs over `threads` threads (a pool
     /// shared by all samplers with that count). The output does not depend
     /// on it.
     ///
     /// # Errors
     /// [`Error::OutOfRange`] naming `threads` unless it is in
-    /// `[1, parallel::MAX_THREADS]` (or if the system cannot start them).
+    /// `[1, crate::MAX_THREADS]` (or if the system cannot start them).
     pub fn with_threads(mut self, threads: usize) -> Result<Self> {
         let threads = parallel::check_threads(threads)?;
         // The calling thread is one of the `threads`: the pool holds the others.
@@ -400,11 +342,11 @@ impl Sampler {
     /// and benchmarks.
     pub fn with_exclusion(mut self, exclusion: Exclusion) -> Self {
         let methods = &self.methods;
-        self.bitmaps = Bitmaps::build(&self.interactions, exclusion, |u| {
-            methods[u as usize] == Method::Rejection
-        });
-        self.exclusion = exclusion;
-        self.per_output_max_k = per_output_max_k(&self.bitmaps, &self.interactions);
+        self.membership
+            .set_policy(&self.interactions, exclusion, |u| {
+                methods[u as usize] == Method::Rejection
+            });
+        self.per_output_max_k = per_output_max_k(&self.membership, &self.interactions);
         self
     }
 
@@ -440,14 +382,13 @@ impl Sampler {
 
     /// The membership test of rejection sampling.
     pub fn exclusion(&self) -> Exclusion {
-        self.exclusion
+        self.membership.policy()
     }
 
     /// Bytes held by the membership tests of rejection sampling: 4 per user,
-    /// the pair filter (2 per positive, see [`crate::pair_filter`]), and
-    /// the bitmaps of long rows.
+    /// the pair filter (2 per positive), and the bitmaps of long rows.
     pub fn exclusion_bytes(&self) -> usize {
-        self.bitmaps.bytes() + self.filter.bytes()
+        self.membership.bytes()
     }
 
     /// The interaction matrix whose positives are excluded.
@@ -662,7 +603,7 @@ impl Sampler {
     /// One alias draw per negative (vector kernel), plus a membership test
     /// (one bitmap read, or a binary search in the user's row), plus the
     /// (rare) redraws; complement users pay two binary searches. Calls of
-    /// at least [`parallel::PARALLEL_MIN`] outputs use
+    /// at least [`crate::PARALLEL_MIN`] outputs use
     /// [`Sampler::threads`] threads.
     pub fn negatives_into(
         &self,
@@ -731,6 +672,7 @@ impl Sampler {
             return self.fill_block_per_output(users, k, stream, first, out, scratch);
         }
         fill_picks_with(self.kernel, &self.table, stream, 0, out);
+        let positives = self.positives();
         let len = out.len();
         // The block's outputs of users[j] end here.
         let end_of = |j: usize| ((j + 1) * k - first).min(len);
@@ -741,7 +683,7 @@ impl Sampler {
         let mut prefetch_next = |out: &[u32]| {
             if ahead_start < len {
                 let ahead_end = end_of(ahead);
-                self.prefetch(users, ahead, &out[ahead_start..ahead_end]);
+                positives.prefetch_user(users, ahead, &out[ahead_start..ahead_end]);
                 ahead_start = ahead_end;
                 ahead += 1;
             }
@@ -749,44 +691,25 @@ impl Sampler {
         for _ in 0..PREFETCH_AHEAD {
             prefetch_next(out);
         }
-        scratch.count = 0;
+        scratch.hits.clear();
         let (mut start, mut j) = (0usize, first / k);
         while start < len {
             prefetch_next(out);
             let end = end_of(j);
             let u = users[j];
-            // One read says what to do: nothing, a bitmap, a search, or
-            // (for a complement user) something else.
-            match self.bitmaps.test(u) {
-                Test::Skip => {}
-                Test::Bits(bits) => {
-                    scratch.list_hits(u, start, &out[start..end], |i| exclusion::bit(bits, i))
-                }
-                Test::Search => {
-                    let row = self.interactions.row(u);
-                    if row_scan::worth_scanning(self.kernel, row.len(), end - start) {
-                        // Many candidates against a short row: compare them
-                        // all with every positive (same answer as a search).
-                        scratch.list_scanned(self.kernel, u, start, &out[start..end], row);
-                    } else {
-                        scratch
-                            .list_hits(u, start, &out[start..end], |i| exclusion::search(row, i));
-                    }
-                }
-                Test::Other => {
-                    assert!(
-                        self.methods[u as usize] == Method::Complement,
-                        "users are checked before drawing"
-                    );
-                    for (c, item) in out.iter_mut().enumerate().take(end).skip(start) {
-                        *item = self.complement_pick(u, stream.word(c as u64));
-                    }
+            if !positives.list_user_hits(u, start, &out[start..end], &mut scratch.hits) {
+                assert!(
+                    self.methods[u as usize] == Method::Complement,
+                    "users are checked before drawing"
+                );
+                for (c, item) in out.iter_mut().enumerate().take(end).skip(start) {
+                    *item = self.complement_pick(u, stream.word(c as u64));
                 }
             }
             start = end;
             j += 1;
         }
-        if scratch.count > 0 {
+        if !scratch.hits.is_empty() {
             self.redraw_hits::<false>(stream, out, scratch);
         }
     }
@@ -797,7 +720,7 @@ impl Sampler {
     /// 1. Every first draw of the block, by the vector kernel.
     /// 2. Complement users' outputs replaced by picks from their complement
     ///    (only if the sampler has such users).
-    /// 3. Every output tested against the [`PairFilter`]: independent
+    /// 3. Every output tested against the pair filter: independent
     ///    one-word reads, the positions it cannot clear listed without a
     ///    branch per output.
     /// 4. The listed positions tested exactly, in output order; the hits
@@ -837,37 +760,11 @@ impl Sampler {
                 }
             }
         }
-        let maybe = &mut scratch.maybe;
-        if maybe.len() < BLOCK {
-            maybe.resize(BLOCK, 0);
-        }
-        let n = self.filter.screen(self.kernel, owners, out, maybe);
-        let maybe = &maybe[..n];
-        if scratch.hits.len() < n {
-            scratch.hits.resize(n, (0, 0));
-        }
-        let mut count = 0usize;
-        for (m, &c) in maybe.iter().enumerate() {
-            // The exact tests read rows or bitmaps of random users: ask for
-            // them ahead, the offsets first, then what they point to.
-            if let Some(&far) = maybe.get(m + 2 * EXACT_AHEAD) {
-                let u = owners[far as usize];
-                exclusion::prefetch(self.interactions.indptr(), u as usize);
-                self.bitmaps.prefetch_code(u);
-            }
-            if let Some(&near) = maybe.get(m + EXACT_AHEAD) {
-                self.prefetch_test::<true>(owners[near as usize], out[near as usize]);
-            }
-            let u = owners[c as usize];
-            // Complement users' picks are never positives: the exact test
-            // clears them.
-            if self.is_positive_exact(u, out[c as usize]) {
-                scratch.hits[count] = (c, u);
-                count += 1;
-            }
-        }
-        scratch.count = count;
-        if count > 0 {
+        // Complement users' picks are never positives: the exact test
+        // clears them.
+        self.positives()
+            .list_output_hits(owners, out, &mut scratch.hits);
+        if !scratch.hits.is_empty() {
             self.redraw_hits::<true>(stream, out, scratch);
         }
     }
@@ -889,71 +786,10 @@ impl Sampler {
         self.fill_block(users, k, &stream, block * BLOCK, out, scratch)
     }
 
-    /// Asks for the memory that testing `items` (candidates of
-    /// `users[j]`) will read, and for the row offsets of the user
-    /// `PREFETCH_AHEAD` further on.
+    /// The membership test of this sampler's positives.
     #[inline(always)]
-    fn prefetch(&self, users: &[u32], j: usize, items: &[u32]) {
-        // What this user's own prefetch below will read, for the user
-        // PREFETCH_AHEAD further on: no load here waits for memory.
-        if let Some(&later) = users.get(j + PREFETCH_AHEAD) {
-            exclusion::prefetch(self.interactions.indptr(), later as usize);
-            self.bitmaps.prefetch_code(later);
-        }
-        match self.bitmaps.test(users[j]) {
-            Test::Bits(bits) => {
-                for &i in items.iter().take(8) {
-                    exclusion::prefetch(bits, i as usize / 64);
-                }
-            }
-            Test::Search => exclusion::prefetch_row(self.interactions.row(users[j])),
-            Test::Skip | Test::Other => {}
-        }
-    }
-
-    /// Whether `item` is a positive of rejection user `u`: one bitmap read
-    /// for a user with a bitmap; otherwise the filter first, and the exact
-    /// test where it cannot clear the pair.
-    #[inline(always)]
-    fn is_positive(&self, u: u32, item: u32) -> bool {
-        let bitmap = matches!(self.bitmaps.test(u), Test::Bits(_));
-        (bitmap || self.filter.may_contain(u, item)) && self.is_positive_exact(u, item)
-    }
-
-    /// Whether `item` is a positive of user `u`, by the user's exact test
-    /// (bitmap, vector compare or binary search in its row).
-    #[inline(always)]
-    fn is_positive_exact(&self, u: u32, item: u32) -> bool {
-        match self.bitmaps.test(u) {
-            Test::Bits(bits) => exclusion::bit(bits, item),
-            _ => {
-                let row = self.interactions.row(u);
-                if row.len() <= row_scan::SHORT_ROW && row_scan::has_vectors(self.kernel) {
-                    // A short row: one vector compare per 16 positives
-                    // (the same answer as the search).
-                    row_scan::contains(self.kernel, row, item)
-                } else {
-                    exclusion::search(row, item)
-                }
-            }
-        }
-    }
-
-    /// Asks for the memory that testing `item` against user `u` reads.
-    /// `FAR`: the user's row was not read moments ago (the per-output
-    /// pass), so short rows are asked for too.
-    #[inline(always)]
-    fn prefetch_test<const FAR: bool>(&self, u: u32, item: u32) {
-        match self.bitmaps.test(u) {
-            Test::Bits(bits) => exclusion::prefetch(bits, item as usize / 64),
-            _ => {
-                let row = self.interactions.row(u);
-                // After the per-user pass a short row is still in cache.
-                if FAR || row.len() > row_scan::SHORT_ROW || !row_scan::has_vectors(self.kernel) {
-                    exclusion::prefetch_row(row)
-                }
-            }
-        }
+    fn positives(&self) -> Positives<'_> {
+        self.membership.of(&self.interactions, self.kernel)
     }
 
     /// Redraws the listed hits of a block in output order, each from the
@@ -972,7 +808,8 @@ impl Sampler {
         scratch: &mut Scratch,
     ) {
         const AHEAD: usize = 8;
-        let hits = &scratch.hits[..scratch.count];
+        let positives = self.positives();
+        let hits = scratch.hits.listed();
         let picks = &mut scratch.picks;
         picks.resize(hits.len() + REDRAW_SLACK, 0);
         fill_picks_with(self.kernel, &self.table, stream, BLOCK as u64, picks);
@@ -981,7 +818,7 @@ impl Sampler {
             if let (Some(&(_, later)), Some(&guess)) =
                 (hits.get(h + AHEAD), picks.get(used + AHEAD))
             {
-                self.prefetch_test::<SCREENED>(later, guess);
+                positives.prefetch_test::<SCREENED>(later, guess);
             }
             let (c, u) = hits[h];
             out[c as usize] = loop {
@@ -991,9 +828,9 @@ impl Sampler {
                 };
                 used += 1;
                 let positive = if SCREENED {
-                    self.is_positive(u, item)
+                    positives.contains(u, item)
                 } else {
-                    self.is_positive_exact(u, item)
+                    positives.contains_exact(u, item)
                 };
                 if !positive {
                     break item;
@@ -1022,10 +859,10 @@ impl Sampler {
     }
 }
 
-/// The largest `k` of the per-output pass for these bitmaps: smaller when
-/// rows with bitmaps hold at least half of the positives.
-fn per_output_max_k(bitmaps: &Bitmaps, m: &Interactions) -> usize {
-    if 2 * bitmaps.positives_covered(m) >= m.nnz() {
+/// The largest `k` of the per-output pass for this membership index:
+/// smaller when rows with bitmaps hold at least half of the positives.
+fn per_output_max_k(membership: &Membership, m: &Interactions) -> usize {
+    if membership.mostly_bitmaps(m) {
         PER_OUTPUT_MAX_K_DENSE
     } else {
         PER_OUTPUT_MAX_K

@@ -25,8 +25,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::draw::rng::{mix64, Domain, Stream};
 use crate::error::{Error, Result};
-use crate::rng::{mix64, Domain, Stream};
 use crate::sampler::Sampler;
 
 /// The largest world size: ranks must fit 23 bits of the call number.

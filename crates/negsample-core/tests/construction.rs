@@ -10,10 +10,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::TestRng;
-use negsample_core::alias::MAX_ITEMS;
-use negsample_core::csr::MAX_IDS;
+use negsample_core::interactions::MAX_IDS;
 use negsample_core::sampler::MAX_OUTPUT;
-use negsample_core::{AliasTable, Error, Interactions, Proposal, Sampler};
+use negsample_core::{AliasTable, Error, Interactions, Proposal, Sampler, MAX_ITEMS};
 
 /// Asserts `result` is the error `expected` with the message `message`.
 #[track_caller]

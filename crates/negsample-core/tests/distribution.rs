@@ -21,8 +21,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{assert_fits, chi_square, histogram, POWER_THRESHOLD};
-use negsample_core::rng::{Domain, Stream};
-use negsample_core::{AliasTable, Interactions, Proposal, Sampler};
+use negsample_core::{AliasTable, Domain, Interactions, Proposal, Sampler, Stream};
 
 const DRAWS: usize = 1_000_000;
 

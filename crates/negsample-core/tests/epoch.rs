@@ -19,12 +19,10 @@ use std::sync::Arc;
 
 use common::{assert_fits, chi_square, TestRng};
 use negsample_core::io::synthetic::{generate, SyntheticOptions};
-use negsample_core::kernel::{Kernel, BLOCK};
-use negsample_core::rng::{Domain, Stream};
 use negsample_core::shard::Shard;
 use negsample_core::{
-    Epoch, EpochOptions, Interactions, PairwiseBatch, PairwiseOut, PointwiseBatch, Proposal,
-    Sampler, Shape,
+    Domain, Epoch, EpochOptions, Interactions, Kernel, PairwiseBatch, PairwiseOut, PointwiseBatch,
+    Proposal, Sampler, Shape, Stream, BLOCK,
 };
 
 fn synthetic(users: usize, items: usize, nnz: u64, seed: u64) -> Arc<Interactions> {

@@ -105,8 +105,7 @@ fn state_fits_4_bytes_per_interaction_and_16_per_user_and_item() {
         // fit the budget without them.
         let bitmap_bytes = sampler.exclusion_bytes();
         assert!(
-            bitmap_bytes
-                <= 4 * users + negsample_core::exclusion::BITMAP_COST * 4 * nnz + 2 * nnz + 8,
+            bitmap_bytes <= 4 * users + negsample_core::BITMAP_COST * 4 * nnz + 2 * nnz + 8,
             "{}: bitmaps and filter {bitmap_bytes} B exceed their bound",
             case.label
         );

@@ -33,8 +33,9 @@ use negsample_core::hard::{
     self, hard_negatives_into, select_max, select_softmax, HardOut, Layout, Strategy, CHUNK,
     MAX_CALL,
 };
-use negsample_core::rng::{Domain, Stream};
-use negsample_core::{Embeddings, Error, HardOptions, Interactions, Proposal, Sampler};
+use negsample_core::{
+    Domain, Embeddings, Error, HardOptions, Interactions, Proposal, Sampler, Stream,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 

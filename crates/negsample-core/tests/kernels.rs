@@ -14,10 +14,11 @@ mod common;
 use std::sync::Arc;
 
 use common::TestRng;
-use negsample_core::alias::split_word;
-use negsample_core::kernel::{fill_picks, fill_picks_scalar, fill_picks_with, Kernel, BLOCK};
-use negsample_core::rng::{Domain, Stream};
-use negsample_core::{AliasTable, Error, Interactions, Proposal, Sampler};
+use negsample_core::probe::split_word;
+use negsample_core::{
+    fill_picks, fill_picks_scalar, fill_picks_with, AliasTable, Domain, Error, Interactions,
+    Kernel, Proposal, Sampler, Stream, BLOCK,
+};
 
 /// The kernels to compare with the reference loop `fill_picks_scalar`:
 /// every available one, the scalar kernel included (its dispatch has a

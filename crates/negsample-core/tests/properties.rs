@@ -32,9 +32,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::{chi_square, histogram};
-use negsample_core::kernel::Kernel;
-use negsample_core::parallel::PARALLEL_MIN;
-use negsample_core::{AliasTable, Error, Interactions, Proposal, Sampler};
+use negsample_core::{AliasTable, Error, Interactions, Kernel, Proposal, Sampler, PARALLEL_MIN};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 

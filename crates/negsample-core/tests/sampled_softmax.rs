@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use common::{assert_fits, chi_square, histogram, TestRng};
-use negsample_core::softmax_sampling::{
+use negsample_core::sampled_softmax::{
     accidental_hits_into, check_candidates, expected_count, in_batch_hits_into, sample_candidates,
 };
 use negsample_core::{Interactions, Proposal, Sampler};

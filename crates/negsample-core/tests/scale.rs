@@ -1,7 +1,7 @@
 //! The scale path at CI size: generate a power-law data set, build a
 //! popularity sampler, save, open memory-mapped, sample from the mapping, and
 //! check the file's size and the draws. The full-size run (10^8
-//! interactions) is `examples/scale.rs`; its figures are in BENCHMARKS.md.
+//! interactions) is `benches/scale.rs`; its figures are in BENCHMARKS.md.
 
 use std::sync::Arc;
 

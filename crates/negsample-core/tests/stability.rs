@@ -18,9 +18,7 @@ mod common;
 use std::sync::Arc;
 
 use common::TestRng;
-use negsample_core::kernel::BLOCK;
-use negsample_core::rng::{Domain, Stream};
-use negsample_core::{Interactions, Proposal, Sampler};
+use negsample_core::{Domain, Interactions, Proposal, Sampler, Stream, BLOCK};
 
 /// 12 items, 7 users: user 3 holds 8 items (heavy under uniform and
 /// popularity), user 4 has none, item 10 nobody has (weight 0 under

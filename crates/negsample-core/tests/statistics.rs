@@ -64,9 +64,9 @@ use std::sync::Arc;
 
 use common::{chi_square, histogram, TestRng, POWER_THRESHOLD, P_THRESHOLD};
 use negsample_core::hard::{hard_negatives_into, select_softmax};
-use negsample_core::rng::{Domain, Stream};
 use negsample_core::{
-    Embeddings, HardOptions, HardOut, Interactions, Layout, Proposal, Sampler, Strategy,
+    Domain, Embeddings, HardOptions, HardOut, Interactions, Layout, Proposal, Sampler, Strategy,
+    Stream,
 };
 
 /// Draws per distribution.

@@ -8,9 +8,9 @@ mod common;
 use std::sync::Arc;
 
 use common::TestRng;
-use negsample_core::exclusion::Exclusion;
-use negsample_core::parallel::{default_threads, MAX_THREADS, PARALLEL_MIN};
-use negsample_core::{Error, Interactions, Proposal, Sampler};
+use negsample_core::{
+    default_threads, Error, Exclusion, Interactions, Proposal, Sampler, MAX_THREADS, PARALLEL_MIN,
+};
 
 /// 2,000 users over 3,000 items: most light, every 50th heavy (sampled from
 /// its complement), every 7th with a long row (a bitmap), some with none.
@@ -188,8 +188,7 @@ fn thread_counts_are_checked() {
 /// of its user is replaced by draws from counters `BLOCK, BLOCK + 1, ...`
 /// until it is not. (Only for matrices without complement users.)
 fn reference_negatives(sampler: &Sampler, users: &[u32], k: usize, call: u64) -> Vec<u32> {
-    use negsample_core::kernel::{fill_picks_scalar, BLOCK};
-    use negsample_core::rng::{Domain, Stream};
+    use negsample_core::{fill_picks_scalar, Domain, Stream, BLOCK};
     let m = sampler.interactions();
     let mut out = vec![0u32; users.len() * k];
     for (block, chunk) in out.chunks_mut(BLOCK).enumerate() {

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use negsample_core::hard::{self, Embeddings, HardOptions, HardOut, Layout, Strategy};
-use negsample_core::softmax_sampling as ss;
+use negsample_core::sampled_softmax as ss;
 use negsample_core::{Interactions, Sampler};
 
 use crate::convert::{check_disjoint, count, ids, ids_out, into_i32, js_error, js_error_in, span};

@@ -16,8 +16,8 @@ use std::path::Path;
 use super::build::{csr_from_pairs, Pairs};
 use super::lines::{file_size, parse_file, Tracker};
 use super::{Dataset, Filters, Progress};
-use crate::csr::{Interactions, MAX_IDS};
 use crate::error::{Error, Result};
+use crate::interactions::{Interactions, MAX_IDS};
 
 /// Options of [`read_adjacency`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -227,7 +227,7 @@ fn resolve(
             .flat_map(|f| &f.parts)
             .map(|p| p.users.len())
             .sum();
-        crate::csr::check_inferred_count(name, bound, pairs)?;
+        crate::interactions::check_inferred_count(name, bound, pairs)?;
         return Ok(bound);
     };
     if n > MAX_IDS {

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::csr::Interactions;
+use crate::interactions::Interactions;
 
 /// Dense (user, item) pairs from one chunk of a file.
 #[derive(Debug, Default)]

@@ -19,8 +19,8 @@ use rustc_hash::FxHashMap;
 use super::build::{csr_from_pairs, Pairs};
 use super::lines::{each_line, file_size, first_line, parse_error, parse_file, Tracker};
 use super::{Dataset, Filters, IdMap, Progress};
-use crate::csr::MAX_IDS;
 use crate::error::{Error, Result};
+use crate::interactions::MAX_IDS;
 
 /// A column, by its header name or its 0-based index.
 #[derive(Debug, Clone, PartialEq, Eq)]

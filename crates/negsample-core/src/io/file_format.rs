@@ -25,10 +25,11 @@
 //! All numbers are little-endian; a big-endian machine refuses the file.
 //!
 //! [`open`] maps the file read-only and points the engine's arrays into the
-//! mapping ([`Storage`]), so processes that open the same file share one
-//! copy in the page cache, and opening costs the header checks plus, unless
-//! `verify` is off, one pass over the bytes for the checksums and the
-//! structure (rows sorted, ids in range, aliases in range).
+//! mapping (read-only views of the map), so processes that open the same
+//! file share one copy in the page cache, and opening costs the header
+//! checks plus, unless `verify` is off, one pass over the bytes for the
+//! checksums and the structure (rows sorted, ids in range, aliases in
+//! range).
 //!
 //! [`save`] writes to a temporary file beside the target and renames it into
 //! place, so a reader never sees a half-written file.
@@ -44,11 +45,11 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
 
 use super::idmap::Keys;
 use super::{Dataset, IdMap, StoredTables};
-use crate::alias::AliasTable;
-use crate::csr::{Interactions, MAX_IDS};
+use crate::draw::alias::AliasTable;
 use crate::error::{Error, Result};
+use crate::interactions::{Interactions, MAX_IDS};
+use crate::memory::storage::{Plain, Storage};
 use crate::sampler::Proposal;
-use crate::storage::{Plain, Storage};
 
 /// The magic bytes every file starts with.
 pub const MAGIC: [u8; 8] = *b"NEGSAMPL";

@@ -2,8 +2,8 @@
 //! recommender papers apply).
 
 use super::{Dataset, IdMap};
-use crate::csr::{Interactions, MAX_IDS};
 use crate::error::{Error, Result};
+use crate::interactions::{Interactions, MAX_IDS};
 
 /// Minimum interaction counts. The filter is iterated to a fixed point:
 /// dropping an item can take a user below its minimum and the other way

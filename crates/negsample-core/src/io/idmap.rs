@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 
 use crate::error::{check_id, Result};
-use crate::storage::Storage;
+use crate::memory::storage::Storage;
 
 /// The largest magnitude of an integer id kept as a number: what a
 /// JavaScript `number` holds exactly.

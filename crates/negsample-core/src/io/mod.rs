@@ -35,7 +35,7 @@ pub use filter::Filters;
 pub use idmap::{IdMap, Original};
 pub use tables::StoredTables;
 
-use crate::csr::Interactions;
+use crate::interactions::Interactions;
 
 /// Bytes read per block: lines within a block are parsed in parallel, and
 /// progress is reported after each block.

@@ -15,17 +15,17 @@
 //! still lacks items after `32 * degree + 64` draws keeps fewer), so `nnz`
 //! equals `num_interactions` except in those capped or bounded cases.
 //!
-//! All randomness comes from [`rng::Stream`](crate::rng::Stream)s in
+//! All randomness comes from [`rng::Stream`](crate::draw::rng::Stream)s in
 //! [`Domain::Synthetic`]: the shuffles from calls 1 and 2, user `u`'s row
 //! from call 3, block `u`. The output depends on the options and the seed
 //! only, never on the number of threads.
 
 use rayon::prelude::*;
 
-use crate::alias::AliasTable;
-use crate::csr::{Interactions, MAX_IDS};
+use crate::draw::alias::AliasTable;
+use crate::draw::rng::{Domain, Stream};
 use crate::error::{Error, Result};
-use crate::rng::{Domain, Stream};
+use crate::interactions::{Interactions, MAX_IDS};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq)]

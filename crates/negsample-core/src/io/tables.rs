@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::file_format::{self, ProposalKey};
 use super::IdMap;
-use crate::alias::AliasTable;
-use crate::csr::Interactions;
+use crate::draw::alias::AliasTable;
 use crate::error::Result;
+use crate::interactions::Interactions;
 use crate::sampler::{Proposal, Sampler};
 
 /// Alias tables by proposal (none for a matrix that was not opened from a

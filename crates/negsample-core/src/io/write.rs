@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::lines::io_error;
 use super::{Dataset, IdMap, Original};
-use crate::csr::Interactions;
 use crate::error::Result;
+use crate::interactions::Interactions;
 
 fn push_int(out: &mut Vec<u8>, mut v: u64) {
     let mut digits = [0u8; 20];

@@ -277,13 +277,13 @@ fn main() {
                 "alias draws alone (fill_picks, no exclusion)",
                 time(calls, || {
                     for (b, out) in candidates.chunks_mut(4096).enumerate() {
-                        let stream = negsample_core::rng::Stream::new(
+                        let stream = negsample_core::Stream::new(
                             1,
-                            negsample_core::rng::Domain::Negatives,
+                            negsample_core::Domain::Negatives,
                             7,
                             b as u64,
                         );
-                        negsample_core::kernel::fill_picks_with(
+                        negsample_core::fill_picks_with(
                             sampler.kernel(),
                             sampler.table(),
                             &stream,

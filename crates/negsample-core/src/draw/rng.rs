@@ -53,7 +53,7 @@ pub enum Domain {
     /// negatives, [`crate::hard`]).
     HardNegatives = 3,
     /// A batch's shared candidates for sampled softmax
-    /// ([`crate::softmax_sampling`]).
+    /// ([`crate::sampled_softmax`]).
     Candidates = 4,
     /// The negatives of an epoch's batches ([`crate::epoch`]).
     EpochNegatives = 5,

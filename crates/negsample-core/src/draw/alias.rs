@@ -30,8 +30,8 @@
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::hugepages::HugeBuf;
-use crate::storage::Storage;
+use crate::memory::hugepages::HugeBuf;
+use crate::memory::storage::Storage;
 
 /// The largest catalogue: ids must fit a JavaScript `Int32Array`.
 pub const MAX_ITEMS: usize = i32::MAX as usize;
@@ -62,12 +62,11 @@ pub const fn split_word(word: u64, n: u32) -> (u32, u32) {
 /// Construction is O(n) time with two `u32` work lists; a draw is one
 /// multiply-shift and one 8-byte read (none for a uniform table). Memory:
 /// 8 bytes per item, and 4 more once the AVX-512 kernel has drawn from a
-/// non-uniform table of at most [`COMPACT_MAX_ITEMS`] items
-/// ([`CompactSlots`]).
+/// non-uniform table of at most 2^20 - 1 items ([`CompactSlots`]).
 ///
 /// # Example
 /// ```
-/// use negsample_core::{AliasTable, rng::{Domain, Stream}};
+/// use negsample_core::{AliasTable, Domain, Stream};
 /// let table = AliasTable::from_weights(&[1.0, 0.0, 3.0]).unwrap();
 /// let stream = Stream::new(42, Domain::Negatives, 0, 0);
 /// let item = table.pick(stream.word(0));
@@ -75,8 +74,9 @@ pub const fn split_word(word: u64, n: u32) -> (u32, u32) {
 /// ```
 #[derive(Debug, Clone)]
 pub struct AliasTable {
-    /// On huge pages if built here and large (see [`crate::hugepages`]), or
-    /// inside a memory-mapped file (see [`crate::storage`]).
+    /// On huge pages if built here and large (see
+    /// [`crate::memory::hugepages`]), or inside a memory-mapped file (see
+    /// [`crate::memory::storage`]).
     slots: Storage<Slot>,
     uniform: bool,
     /// The 4-byte digest of each slot that the AVX-512 kernel reads instead
@@ -316,7 +316,7 @@ impl AliasTable {
     }
 
     /// The 4-byte digests of the slots, for the AVX-512 kernel: `None` for a
-    /// uniform table or one of more than [`COMPACT_MAX_ITEMS`] items.
+    /// uniform table or one of more than 2^20 - 1 items.
     ///
     /// # Performance
     /// The first call on a table builds them: O(n) time, 4 bytes per item
@@ -466,7 +466,7 @@ mod tests {
         let w: Vec<f64> = (0..1000).map(|i| 1.0 + (i % 13) as f64).collect();
         let t = AliasTable::from_weights(&w).unwrap();
         let c = t.compact().unwrap();
-        let stream = crate::rng::Stream::new(5, crate::rng::Domain::Negatives, 0, 0);
+        let stream = crate::draw::rng::Stream::new(5, crate::draw::rng::Domain::Negatives, 0, 0);
         let (mut decided, mut undecided) = (0, 0);
         for i in 0..200_000 {
             let word = stream.word(i);

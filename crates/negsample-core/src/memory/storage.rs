@@ -15,7 +15,7 @@ use std::ops::Deref;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use crate::hugepages::HugeBuf;
+use crate::memory::hugepages::HugeBuf;
 
 use memmap2::Mmap;
 
@@ -83,7 +83,8 @@ impl<T: Plain> Storage<T> {
         })
     }
 
-    /// Whether the values live in a memory-mapped file.
+    /// Whether the values live in a memory-mapped file (for the tests).
+    #[cfg(test)]
     pub fn is_mapped(&self) -> bool {
         matches!(self.backing, Backing::Mapped(_))
     }

@@ -1,6 +1,6 @@
 //! Thread pools for large calls.
 //!
-//! A call's output is cut into the fixed blocks of [`crate::kernel::BLOCK`]
+//! A call's output is cut into the fixed blocks of [`super::kernel::BLOCK`]
 //! outputs, each with its own random stream, so blocks can be computed on
 //! any thread in any order with the same result. A call of at least
 //! [`PARALLEL_MIN`] outputs on a sampler with `threads > 1` is shared by the
@@ -26,7 +26,7 @@ pub const MAX_THREADS: usize = 256;
 /// Calls with fewer outputs than this run on the calling thread: 16 blocks,
 /// about 16 to 100 microseconds of work, against the few microseconds it
 /// takes to wake a pool.
-pub const PARALLEL_MIN: usize = 16 * crate::kernel::BLOCK;
+pub const PARALLEL_MIN: usize = 16 * crate::draw::kernel::BLOCK;
 
 /// The default thread count: every core the process may use
 /// (`std::thread::available_parallelism`, 1 if unknown).

@@ -7,10 +7,9 @@
 //!
 //! `cargo run --release -p negsample-core --example kernel_speed -- kernels`
 
-use negsample_core::exclusion::Exclusion;
-use negsample_core::kernel::{fill_picks_with, Kernel};
-use negsample_core::rng::{Domain, Stream};
-use negsample_core::{AliasTable, Interactions, Proposal, Sampler};
+use negsample_core::{
+    fill_picks_with, AliasTable, Domain, Exclusion, Interactions, Kernel, Proposal, Sampler, Stream,
+};
 use std::sync::Arc;
 use std::time::Instant;
 

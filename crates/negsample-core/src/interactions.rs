@@ -9,7 +9,7 @@
 //! 8 bytes per user (offsets) plus 4 bytes per interaction.
 
 use crate::error::{check_id, check_ids, Error, Result};
-use crate::storage::Storage;
+use crate::memory::storage::Storage;
 
 /// The largest user or item count: ids must fit a JavaScript `Int32Array`.
 pub const MAX_IDS: usize = i32::MAX as usize;

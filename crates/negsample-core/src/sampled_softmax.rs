@@ -53,10 +53,10 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 
-use crate::csr::Interactions;
+use crate::draw::rng::{Domain, Stream};
 use crate::error::{check_ids, Error, Result};
 use crate::hard::unit;
-use crate::rng::{Domain, Stream};
+use crate::interactions::Interactions;
 use crate::sampler::{Sampler, MAX_OUTPUT};
 
 /// A batch's shared candidates.

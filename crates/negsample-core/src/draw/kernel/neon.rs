@@ -6,13 +6,13 @@
 //! `lo(a) lo(c) + ((lo(a) hi(c) + hi(a) lo(c)) mod 2^32) << 32`, the widening
 //! `vmull_u32` for the first and the 32-bit `vmul_u32` for the cross terms.
 //! The slot and the coin come from two widening 32x32 -> 64 products, as in
-//! [`crate::alias::split_word`]. NEON has no gather: the 4 table slots are
-//! read with ordinary loads.
+//! [`crate::draw::alias::split_word`]. NEON has no gather: the 4 table
+//! slots are read with ordinary loads.
 
 use std::arch::aarch64::*;
 
 use super::pick_scalar;
-use crate::rng::{GAMMA, MIX64_M1 as M1, MIX64_M2 as M2};
+use crate::draw::rng::{GAMMA, MIX64_M1 as M1, MIX64_M2 as M2};
 
 /// The low 64 bits of `a * c` in each lane.
 #[inline]

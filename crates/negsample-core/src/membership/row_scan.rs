@@ -9,7 +9,7 @@
 //! tests 16 candidates against one positive, so `n` candidates cost
 //! `r * ceil(n / 16)` compares, with no dependent loads and no branches.
 //!
-//! The answer is the same set membership as [`crate::exclusion::search`]
+//! The answer is the same set membership as [`super::search::search`]
 //! (tested against it), so the output of a call does not depend on which
 //! test ran.
 //!
@@ -18,7 +18,7 @@
 //! the row is short relative to the number of candidates tested together
 //! (`r <= SCAN_RATIO * n` lanes' worth). Elsewhere the binary search runs.
 
-use crate::kernel::Kernel;
+use crate::draw::kernel::Kernel;
 
 /// Candidates tested per call of [`hit_mask`] (one bit each of a `u64`).
 pub(crate) const GROUP: usize = 64;
@@ -46,7 +46,7 @@ pub(crate) fn has_vectors(kernel: Kernel) -> bool {
 
 /// Whether `item` is in `row` (`row.len() <= SHORT_ROW`), by comparing it
 /// with every positive in vector registers: the answer of
-/// [`crate::exclusion::search`], with no dependent loads.
+/// [`super::search::search`], with no dependent loads.
 #[inline]
 pub(crate) fn contains(kernel: Kernel, row: &[u32], item: u32) -> bool {
     debug_assert!(row.len() <= SHORT_ROW);
@@ -62,7 +62,7 @@ pub(crate) fn contains(kernel: Kernel, row: &[u32], item: u32) -> bool {
         }
     }
     let _ = kernel;
-    crate::exclusion::search(row, item)
+    super::search::search(row, item)
 }
 
 /// Whether `n` candidates of one user with a row of `r` positives are better
@@ -99,7 +99,7 @@ pub(crate) fn hit_mask(kernel: Kernel, row: &[u32], items: &[u32]) -> u64 {
 /// The definition of [`hit_mask`], one binary search per item.
 pub(crate) fn hit_mask_scalar(row: &[u32], items: &[u32]) -> u64 {
     items.iter().enumerate().fold(0u64, |mask, (c, &i)| {
-        mask | (u64::from(crate::exclusion::search(row, i)) << c)
+        mask | (u64::from(super::search::search(row, i)) << c)
     })
 }
 
@@ -264,7 +264,7 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{Domain, Stream};
+    use crate::draw::rng::{Domain, Stream};
 
     #[test]
     fn every_kernel_matches_the_binary_search() {

@@ -23,13 +23,13 @@
 
 #[cfg(target_arch = "x86_64")]
 mod lab {
-    use negsample_core::alias::CompactSlots;
-    use negsample_core::kernel::x86::{
-        mix64_avx512, pick_digests_avx512, product_avx512, split_products_avx512,
+    use negsample_core::probe::{
+        mix64_avx512, pick_digests_avx512, product_avx512, split_products_avx512, GAMMA, MIX64_M1,
+        MIX64_M2,
     };
-    use negsample_core::kernel::{fill_picks_with, Kernel, BLOCK};
-    use negsample_core::rng::{Domain, Stream, GAMMA, MIX64_M1, MIX64_M2};
-    use negsample_core::AliasTable;
+    use negsample_core::{
+        fill_picks_with, AliasTable, CompactSlots, Domain, Kernel, Stream, BLOCK,
+    };
     use std::arch::x86_64::*;
     use std::time::Instant;
 

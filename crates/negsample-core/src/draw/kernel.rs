@@ -8,12 +8,12 @@
 //! |---|---|---|
 //! | [`Kernel::Scalar`] | everywhere | 1 |
 //! | [`Kernel::Avx2`] | x86-64 with AVX2 | 8 (two vectors of 4 `u64`) |
-//! | [`Kernel::Avx512`] | x86-64 with AVX-512 F and DQ | 16 (two vectors of 8 `u64`; digests of [`crate::alias::CompactSlots`] by one 16-lane gather) |
+//! | [`Kernel::Avx512`] | x86-64 with AVX-512 F and DQ | 16 (two vectors of 8 `u64`; digests of [`CompactSlots`](super::alias::CompactSlots) by one 16-lane gather) |
 //! | [`Kernel::Neon`] | aarch64 | 4 (two vectors of 2 `u64`) |
 //!
-//! Word `i` of a stream is `mix64(key + (i + 1) * GAMMA)` (see [`crate::rng`]):
+//! Word `i` of a stream is `mix64(key + (i + 1) * GAMMA)` (see [`super::rng`]):
 //! no word depends on the one before, so a lane computes its own word from
-//! its counter. The slot and the coin come from [`crate::alias::split_word`],
+//! its counter. The slot and the coin come from [`super::alias::split_word`],
 //! whose two 32x32 -> 64-bit products are exactly what the vector units
 //! multiply.
 //!
@@ -25,9 +25,9 @@
 
 use std::sync::OnceLock;
 
-use crate::alias::AliasTable;
+use crate::draw::alias::AliasTable;
+use crate::draw::rng::Stream;
 use crate::error::{Error, Result};
-use crate::rng::Stream;
 
 #[cfg(target_arch = "aarch64")]
 mod neon;
@@ -178,7 +178,7 @@ impl std::fmt::Display for Kernel {
 /// # Performance
 /// Per draw: one SplitMix64 word, one 64x32-bit multiply-shift and (for a
 /// non-uniform table) one 8-byte slot read, or one 4-byte digest read in the
-/// AVX-512 kernel for a table with [`crate::alias::CompactSlots`]; the vector
+/// AVX-512 kernel for a table with [`super::alias::CompactSlots`]; the vector
 /// kernels do 4 to 16 of these per step.
 #[inline]
 pub fn fill_picks(table: &AliasTable, stream: &Stream, first: u64, out: &mut [u32]) {
@@ -240,10 +240,10 @@ fn fill_picks_scalar_far(slots: &[u64], key: u64, first: u64, out: &mut [u32]) {
     let n = slots.len() as u32;
     for (i, item) in out.iter_mut().enumerate() {
         let ahead = first.wrapping_add((i + PREFETCH_AHEAD) as u64);
-        let word = crate::rng::mix64(
-            key.wrapping_add(ahead.wrapping_add(1).wrapping_mul(crate::rng::GAMMA)),
+        let word = crate::draw::rng::mix64(
+            key.wrapping_add(ahead.wrapping_add(1).wrapping_mul(crate::draw::rng::GAMMA)),
         );
-        prefetch(slots, crate::alias::split_word(word, n).0 as usize);
+        prefetch(slots, crate::draw::alias::split_word(word, n).0 as usize);
         *item = pick_scalar(slots, false, key, first.wrapping_add(i as u64));
     }
 }
@@ -251,8 +251,8 @@ fn fill_picks_scalar_far(slots: &[u64], key: u64, first: u64, out: &mut [u32]) {
 /// A table of at least this many slots (8 MiB) is read with software
 /// prefetches ahead of the draws: it does not fit the caches, and each draw
 /// would otherwise wait for memory on its own. (Smaller non-uniform tables
-/// have [`crate::alias::CompactSlots`].)
-const FAR_TABLE: usize = crate::alias::COMPACT_MAX_ITEMS + 1;
+/// have [`crate::draw::alias::CompactSlots`].)
+const FAR_TABLE: usize = crate::draw::alias::COMPACT_MAX_ITEMS + 1;
 
 /// How many draws ahead the slot of a far table is prefetched.
 const PREFETCH_AHEAD: usize = 64;
@@ -262,17 +262,21 @@ const PREFETCH_AHEAD: usize = 64;
 /// in flight, more than L1 can track.
 #[inline(always)]
 fn prefetch<T>(data: &[T], index: usize) {
-    crate::exclusion::prefetch_l2(data, index)
+    crate::memory::prefetch::prefetch_l2(data, index)
 }
 
 /// The scalar draw for the stream with `key`, counter `counter`, used by the
 /// vector kernels for the tail of a run that does not fill a whole step.
 #[inline(always)]
 fn pick_scalar(slots: &[u64], uniform: bool, key: u64, counter: u64) -> u32 {
-    let word = crate::rng::mix64(
-        key.wrapping_add(counter.wrapping_add(1).wrapping_mul(crate::rng::GAMMA)),
+    let word = crate::draw::rng::mix64(
+        key.wrapping_add(
+            counter
+                .wrapping_add(1)
+                .wrapping_mul(crate::draw::rng::GAMMA),
+        ),
     );
-    let (slot, coin) = crate::alias::split_word(word, slots.len() as u32);
+    let (slot, coin) = crate::draw::alias::split_word(word, slots.len() as u32);
     if uniform {
         return slot;
     }

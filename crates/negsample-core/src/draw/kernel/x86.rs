@@ -25,8 +25,8 @@
 use std::arch::x86_64::*;
 
 use super::pick_scalar;
-use crate::alias::CompactSlots;
-use crate::rng::{GAMMA, MIX64_M1 as M1, MIX64_M2 as M2};
+use crate::draw::alias::CompactSlots;
+use crate::draw::rng::{GAMMA, MIX64_M1 as M1, MIX64_M2 as M2};
 
 // ------------------------------------------------------------------ AVX2
 

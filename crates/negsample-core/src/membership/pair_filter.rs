@@ -12,13 +12,14 @@
 //! "Cache-, hash- and space-efficient Bloom filters", WEA 2007): each pair
 //! hashes to one 64-bit word and sets [`BITS_PER_PAIR`] bits in it. A query
 //! is one word read and one mask compare. There are no false negatives, so
-//! "no" is final; "maybe" goes to the exact test (bitmap or binary search,
-//! [`crate::exclusion`]), so the output is exactly what the exact test alone
-//! gives. At [`WORD_BITS_PER_PAIR`] bits of filter per positive (2 bytes)
-//! about 0.5% of non-positive candidates take the exact test as well.
+//! "no" is final; "maybe" goes to the exact test (bitmap, vector compare
+//! or binary search: [`super::Positives::contains_exact`]), so the output is
+//! exactly what the exact test alone gives. At [`WORD_BITS_PER_PAIR`] bits
+//! of filter per positive (2 bytes) about 0.5% of non-positive candidates
+//! take the exact test as well.
 
-use crate::hugepages::HugeBuf;
-use crate::kernel::Kernel;
+use crate::draw::kernel::Kernel;
+use crate::memory::hugepages::HugeBuf;
 
 /// Bits of filter per positive: 16 (2 bytes), four pairs per word on
 /// average.
@@ -91,7 +92,7 @@ impl PairFilter {
         for (u, row) in rows {
             for &i in row {
                 let (w, mask) = place(hash(u, i), len);
-                crate::exclusion::prefetch(&words, w);
+                crate::memory::prefetch::prefetch(&words, w);
                 let slot = &mut ring[placed % BUILD_AHEAD];
                 if placed >= BUILD_AHEAD {
                     words[slot.0] |= slot.1;
