@@ -1,5 +1,5 @@
 /**
- * The draw calls of a {@link Sampler} and a {@link Shard}, written once. Each public form of
+ * The draw calls of a `Sampler` and a `Shard`, written once, and the batches they return. Each public form of
  * `negatives`, `pairwise` and `pointwise` (fresh, `...Into`, `...Async`) is a one-line call of
  * these. They check JavaScript types; the engine checks every value (ranges, lengths, ids,
  * overlapping buffers) before anything is drawn or written.
@@ -14,7 +14,36 @@ import {
   type NativeShard,
 } from '../native/index.js'
 import { describe, expectFloat32Array, expectInt32Array, expectObject, expectOptions, native, nativeAsync } from './errors'
-import type { BatchOptions, PairwiseBatch, PointwiseBatch } from './sampler'
+
+/** Per-call options of the batch methods. */
+export interface BatchOptions {
+  /** Also return the natural log of the proposal probability of each sampled item (for logQ corrections). */
+  logProbs?: boolean
+}
+
+/** A pairwise (BPR) batch: row `j` is `(users[j], positives[j], negatives[j])`. */
+export interface PairwiseBatch {
+  /** The user of each row. */
+  users: Int32Array
+  /** The positive item of each row. */
+  positives: Int32Array
+  /** A sampled negative of the row's user: never one of its positives. */
+  negatives: Int32Array
+  /** With `logProbs: true`: log proposal probability of each negative. */
+  negativeLogProbs?: Float32Array
+}
+
+/** A pointwise batch: each positive (label 1) followed by its `k` negatives (label 0). */
+export interface PointwiseBatch {
+  /** The user of each row. */
+  users: Int32Array
+  /** The item of each row. */
+  items: Int32Array
+  /** 1 for a positive, 0 for a negative. */
+  labels: Float32Array
+  /** With `logProbs: true`: log proposal probability of each row's item. */
+  logProbs?: Float32Array
+}
 
 /** What draws: a sampler, or a shard (its own streams, the sampler's proposal). */
 export type Source = NativeSampler | NativeShard

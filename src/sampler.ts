@@ -16,7 +16,7 @@ import {
   native,
 } from './errors'
 import * as draws from './draw'
-import { negativesPerPositive } from './draw'
+import { negativesPerPositive, type BatchOptions, type PairwiseBatch, type PointwiseBatch } from './draw'
 import { epochPlan, nativeEpochBatches, type EpochShape } from './epoch'
 import { Interactions, nativeInteractions } from './interactions'
 
@@ -56,35 +56,7 @@ export interface SamplerOptions {
   threads?: number
 }
 
-/** Per-call options of the batch methods. */
-export interface BatchOptions {
-  /** Also return the natural log of the proposal probability of each sampled item (for logQ corrections). */
-  logProbs?: boolean
-}
-
-/** A pairwise (BPR) batch: row `j` is `(users[j], positives[j], negatives[j])`. */
-export interface PairwiseBatch {
-  /** The user of each row. */
-  users: Int32Array
-  /** The positive item of each row. */
-  positives: Int32Array
-  /** A sampled negative of the row's user: never one of its positives. */
-  negatives: Int32Array
-  /** With `logProbs: true`: log proposal probability of each negative. */
-  negativeLogProbs?: Float32Array
-}
-
-/** A pointwise batch: each positive (label 1) followed by its `k` negatives (label 0). */
-export interface PointwiseBatch {
-  /** The user of each row. */
-  users: Int32Array
-  /** The item of each row. */
-  items: Int32Array
-  /** 1 for a positive, 0 for a negative. */
-  labels: Float32Array
-  /** With `logProbs: true`: log proposal probability of each row's item. */
-  logProbs?: Float32Array
-}
+export type { BatchOptions, PairwiseBatch, PointwiseBatch } from './draw'
 
 /** Options of {@link Sampler.epoch}. */
 export interface EpochOptions extends BatchOptions, EpochShape {}
