@@ -5,8 +5,8 @@
 // - the uniform proposal over 10^5 items: no table read, so mostly the crossing itself;
 // - 320 positives x 4 negatives with exclusion on ml-1m (uniform proposal): a BPR batch.
 //
-// The popularity suite also times the same call through the napi-rs method
-// (NativeSampler.negativesInto) that Sampler.negativesInto's direct entry
+// The popularity suite also times the same call through the napi-rs function
+// (negativesInto of native/index.js) that Sampler.negativesInto's direct entry
 // (crates/negsample-node/src/fast_call.rs) replaces: the difference is napi-rs's per-call cost.
 import { buildJsAlias, jsAliasSampler, jsCsrExclusionSampler, keystoneSampler, tfMultinomialSampler, tutorialStringSet, tutorialUserSets } from './lib/contenders.mjs'
 import { expectFit, expectNoPositives } from './lib/check.mjs'
@@ -15,8 +15,10 @@ import { QUICK, compare, negsample } from './lib/harness.mjs'
 import { createRequire } from 'node:module'
 
 const { Interactions, Sampler } = negsample()
-/** The napi-rs method behind a Sampler, to show what the direct entry (fast_call.rs) saves. */
-const { nativeSampler } = createRequire(import.meta.url)('../dist/sampler.js')
+/** The napi-rs call behind a Sampler, to show what the direct entry (fast_call.rs) saves. */
+const require = createRequire(import.meta.url)
+const { nativeSampler } = require('../dist/sampler.js')
+const { negativesInto: napiNegativesInto } = require('../native/index.js')
 const BATCH = 1280
 /** Checks look at this many draws, made by repeated batch calls. */
 const CHECK_DRAWS = 256_000
@@ -37,7 +39,7 @@ function repeat(fill, total) {
   const out = new Int32Array(BATCH)
   const ours = (buffer) => sampler.negativesInto(user, BATCH, buffer)
   const method = nativeSampler(new Sampler(train, { weights, seed: 3n, threads: 1 }))
-  const viaMethod = (buffer) => (method.negativesInto(user, BATCH, buffer), buffer)
+  const viaMethod = (buffer) => (napiNegativesInto(method, user, BATCH, buffer), buffer)
   const jsAlias = jsAliasSampler(buildJsAlias(weights), 5)
   const keystone = keystoneSampler(weights)
   const tf = await tfMultinomialSampler(weights, 1)
