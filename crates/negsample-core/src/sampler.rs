@@ -102,6 +102,32 @@ pub enum Proposal {
 pub const DEFAULT_ALPHA: f64 = 0.75;
 
 impl Proposal {
+    /// The proposal called `name` (`"uniform"`, `"popularity"` with `alpha`,
+    /// default [`DEFAULT_ALPHA`], or `"weights"` with `weights`).
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] naming `proposal` for another name, or
+    /// `weights` if the `"weights"` proposal comes without them.
+    pub fn named(name: &str, alpha: Option<f64>, weights: Option<Vec<f64>>) -> Result<Self> {
+        match (name, weights) {
+            ("uniform", _) => Ok(Proposal::Uniform),
+            ("popularity", _) => Ok(Proposal::Popularity {
+                alpha: alpha.unwrap_or(DEFAULT_ALPHA),
+            }),
+            ("weights", Some(weights)) => Ok(Proposal::Weights(weights)),
+            ("weights", None) => Err(Error::OutOfRange {
+                name: "weights",
+                value: "none".into(),
+                expected: "given for the 'weights' proposal".into(),
+            }),
+            (other, _) => Err(Error::OutOfRange {
+                name: "proposal",
+                value: format!("'{other}'"),
+                expected: "'uniform', 'popularity' or 'weights'".into(),
+            }),
+        }
+    }
+
     /// The alias table of this proposal over `interactions`' items.
     pub(crate) fn table(&self, interactions: &Interactions) -> Result<AliasTable> {
         let n = interactions.num_items();

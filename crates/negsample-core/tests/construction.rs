@@ -431,6 +431,39 @@ fn small_matrix() -> Arc<Interactions> {
 }
 
 #[test]
+fn proposals_by_name() {
+    assert_eq!(
+        Proposal::named("uniform", Some(2.0), None),
+        Ok(Proposal::Uniform)
+    );
+    assert_eq!(
+        Proposal::named("popularity", None, None),
+        Ok(Proposal::Popularity { alpha: 0.75 })
+    );
+    assert_eq!(
+        Proposal::named("popularity", Some(0.5), None),
+        Ok(Proposal::Popularity { alpha: 0.5 })
+    );
+    assert_eq!(
+        Proposal::named("weights", None, Some(vec![1.0, 2.0])),
+        Ok(Proposal::Weights(vec![1.0, 2.0]))
+    );
+    let missing = Proposal::named("weights", None, None).unwrap_err();
+    assert!(matches!(
+        missing,
+        Error::OutOfRange {
+            name: "weights",
+            ..
+        }
+    ));
+    let unknown = Proposal::named("zipf", None, None).unwrap_err();
+    assert_eq!(
+        unknown.to_string(),
+        "proposal must be 'uniform', 'popularity' or 'weights', got 'zipf'"
+    );
+}
+
+#[test]
 fn sampler_construction_errors() {
     let empty = "num_items is 0: the catalogue has no items";
     let no_items = Arc::new(Interactions::from_coo(&[], &[], Some(3), Some(0)).unwrap());

@@ -28,7 +28,7 @@ use negsample_core::io::write::{write_adjacency, write_csv_pairs};
 use negsample_core::io::{Dataset, Filters, IdMap, Original, StoredTables};
 use negsample_core::{Interactions, Proposal};
 
-use crate::convert::{count, ids, js_error, seed, whole};
+use crate::convert::{count, ids, js_error, js_error_in, seed, whole};
 use crate::interactions::{built, optional_count, JsInteractions};
 use crate::job::Job;
 use crate::owned;
@@ -129,21 +129,11 @@ fn invalid(message: String) -> Error {
 }
 
 fn proposal_of(spec: &NativeProposalSpec) -> Result<Proposal> {
-    match spec.proposal.as_str() {
-        "uniform" => Ok(Proposal::Uniform),
-        "popularity" => Ok(Proposal::Popularity {
-            alpha: spec.alpha.unwrap_or(negsample_core::DEFAULT_ALPHA),
-        }),
-        "weights" => match &spec.weights {
-            Some(w) => Ok(Proposal::Weights(w.to_vec())),
-            None => Err(invalid(
-                "proposals[].weights must be given for the 'weights' proposal".into(),
-            )),
-        },
-        other => Err(invalid(format!(
-            "proposals[].proposal must be 'uniform', 'popularity' or 'weights', got '{other}'"
-        ))),
-    }
+    let weights = spec.weights.as_ref().map(|w| w.to_vec());
+    Proposal::named(&spec.proposal, spec.alpha, weights).map_err(js_error_in(&[
+        ("proposal", "proposals[].proposal"),
+        ("weights", "proposals[].weights"),
+    ]))
 }
 
 /// A loaded or opened data set: the matrix, its id maps, and (for an opened

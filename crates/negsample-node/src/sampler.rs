@@ -38,17 +38,8 @@ impl JsSampler {
         seed_value: BigInt,
         threads: Option<f64>,
     ) -> Result<Self> {
-        let proposal = match (proposal.as_str(), weights) {
-            ("uniform", _) => Proposal::Uniform,
-            ("popularity", _) => Proposal::Popularity { alpha },
-            ("weights", Some(weights)) => Proposal::Weights(weights.to_vec()),
-            (other, _) => {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!("proposal must be 'uniform', 'popularity' or 'weights', got '{other}'"),
-                ))
-            }
-        };
+        let weights = weights.map(|w| w.to_vec());
+        let proposal = Proposal::named(&proposal, Some(alpha), weights).map_err(js_error)?;
         let mut sampler = interactions
             .new_sampler(&proposal, seed(&seed_value)?)
             .map_err(js_error)?;
