@@ -196,7 +196,7 @@ export declare function __panicForTests(message: string): void
  * 1 where the candidate is a training positive of the row's user or the
  * row's positive.
  */
-export declare function accidentalHitsInto(interactions: JsInteractions, users: Int32Array, candidates: Int32Array, positives: Int32Array | undefined | null, out: Float32Array, parallel?: boolean | undefined | null): void
+export declare function accidentalHitsInto(interactions: NativeInteractions, users: Int32Array, candidates: Int32Array, positives: Int32Array | undefined | null, out: Float32Array, parallel?: boolean | undefined | null): void
 
 /**
  * A batch into the caller's arrays: the last one is the negatives
@@ -332,14 +332,14 @@ export interface HeldOutPairs {
  * candidates (positives optional); without, in batch (rows x rows, with
  * `positives` as the rows' items).
  */
-export declare function hitsAsync(interactions: JsInteractions, users: Int32Array, candidates?: Int32Array | undefined | null, positives?: Int32Array | undefined | null): Promise<Float32Array>
+export declare function hitsAsync(interactions: NativeInteractions, users: Int32Array, candidates?: Int32Array | undefined | null, positives?: Int32Array | undefined | null): Promise<Float32Array>
 
 /**
  * The in-batch accidental-hit mask (users.length x users.length) into
  * `out`: 1 where another row's item is a training positive of this row's
  * user or the same item; 0 on the diagonal.
  */
-export declare function inBatchHitsInto(interactions: JsInteractions, users: Int32Array, items: Int32Array, out: Float32Array, parallel?: boolean | undefined | null): void
+export declare function inBatchHitsInto(interactions: NativeInteractions, users: Int32Array, items: Int32Array, out: Float32Array, parallel?: boolean | undefined | null): void
 
 /**
  * Reads adjacency files sharing one id space (one dataset per file), or,

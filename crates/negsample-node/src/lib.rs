@@ -19,6 +19,7 @@ mod interactions;
 mod io;
 mod job;
 mod owned;
+mod sampled_softmax;
 mod sampler;
 mod shard;
 mod testing;
