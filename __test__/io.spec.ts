@@ -97,6 +97,8 @@ describe.skipIf(!HAS_DATA)('real data sets', () => {
     const users = data.users!
     const items = data.items!
     expect(users.numeric && items.numeric).toBe(true)
+    expect(users.size).toBe(data.interactions.numUsers)
+    expect(items.size).toBe(data.interactions.numItems)
     // Dense ids follow first appearance: user 1 and movie 31 open the file.
     expect(users.toOriginal(0)).toBe(1)
     expect(items.toDense(31)).toBe(0)
