@@ -15,6 +15,8 @@
  *   the batch times the vocabulary, and the WASM backend has no kernel for it).
  * - {@link bprLoss}, {@link bceWithLogitsLoss}, {@link sampledSoftmaxLoss}: numerically stable
  *   losses for implicit feedback.
+ * - {@link sparseAdam}, {@link sparseAdagrad}, {@link sparseSgd}, {@link lookupGradients}:
+ *   optimizers for embedding tables that update only the rows of the batch (lazy Adam).
  *
  * @packageDocumentation
  */
@@ -652,3 +654,21 @@ export function sampledSoftmaxLoss(tf: TfCore, logits: tfc.Tensor, options: Samp
     return reduce(tf, tf.sub(tf.logSumExp(corrected, 1), targetLogit), options)
   })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Row-sparse optimizers
+// ---------------------------------------------------------------------------------------------
+
+export {
+  lookupGradients,
+  sparseAdagrad,
+  sparseAdam,
+  sparseSgd,
+  type LookupGradients,
+  type RowLookup,
+  type SparseAdagradOptions,
+  type SparseAdamOptions,
+  type SparseOptimizer,
+  type SparseOptimizerOptions,
+  type SparseSgdOptions,
+} from './sparse-optim'
