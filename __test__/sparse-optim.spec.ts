@@ -322,7 +322,10 @@ describe.each(['cpu', 'wasm'])('sparse optimizers on the %s backend', (backend) 
     ref.users.step(u.dataSync(), grads[0]!.dataSync())
     ref.items.step([...pos.dataSync(), ...neg.dataSync()], [...grads[1]!.dataSync(), ...grads[2]!.dataSync()])
     const opt = sparseAdam(tf, OPTS)
+    const tensorsBefore = tf.memory().numTensors
     const loss = opt.minimize(lookups, bpr)
+    // Left behind: the loss and the slots (m, v) of the two tables.
+    expect(tf.memory().numTensors - tensorsBefore).toBe(1 + 4)
     expectClose(loss.dataSync(), value.dataSync())
     expect(opt.iterations(items)).toBe(1)
     expect(opt.iterations(users)).toBe(1)

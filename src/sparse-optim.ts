@@ -298,8 +298,8 @@ function makeOptimizer(tf: TfCore, rule: Rule, l2: number): SparseOptimizer {
               continue
             }
             const dim = table.shape[1]!
-            const ids = tf.concat(js.map((j) => tf.reshape(lookups[j]!.ids, [-1])))
-            const g = tf.concat(js.map((j) => tf.reshape(grads[j]!, [-1, dim])))
+            const ids = tf.tidy(() => tf.concat(js.map((j) => tf.reshape(lookups[j]!.ids, [-1]))))
+            const g = tf.tidy(() => tf.concat(js.map((j) => tf.reshape(grads[j]!, [-1, dim]))))
             made.push(ids, g)
             prepared.push(prepare(tf, table, ids, g))
           }
