@@ -335,6 +335,27 @@ describe.each(['cpu', 'wasm'])('sparse optimizers on the %s backend', (backend) 
     tf.dispose([users, items, u, pos, neg, value, loss, ...grads])
   })
 
+  it('ids of any shape ([B, k] with grads [B, k, dim]) step as their flattening; an empty batch changes nothing but counts a step', () => {
+    const initial = random(50, VOCAB * DIM)
+    const a = tf.variable(tf.tensor2d(initial, [VOCAB, DIM]))
+    const b = tf.variable(tf.tensor2d(initial, [VOCAB, DIM]))
+    const optA = sparseAdam(tf, OPTS)
+    const optB = sparseAdam(tf, OPTS)
+    const ids = [3, 1, 3, 7, 0, 1]
+    const g = random(51, ids.length * DIM)
+    optA.step(a, tf.tensor2d(ids, [2, 3], 'int32'), tf.tensor3d(g, [2, 3, DIM]))
+    optB.step(b, tf.tensor1d(ids, 'int32'), tf.tensor2d(g, [ids.length, DIM]))
+    expect(Array.from(bits(a))).toEqual(Array.from(bits(b)))
+    expect(() => optA.step(a, tf.tensor2d(ids, [2, 3], 'int32'), tf.tensor2d(g, [ids.length, DIM]))).toThrow(/grads has shape \[6,3\], expected \[2,3,3\]/)
+    const before = bits(a)
+    optA.step(a, tf.tensor1d([], 'int32'), tf.zeros([0, DIM]))
+    expect(Array.from(bits(a))).toEqual(Array.from(before))
+    expect(optA.iterations(a)).toBe(2)
+    optA.dispose()
+    optB.dispose()
+    tf.dispose([a, b])
+  })
+
   it('rejects bad options', () => {
     expect(() => sparseAdam(tf, { learningRate: -1 })).toThrow(/options\.learningRate must be in \[0, .*got -1/)
     expect(() => sparseAdam(tf, { beta1: 1 })).toThrow(RangeError)
