@@ -65,4 +65,28 @@ describe.skipIf(!built)('npm run demo -- --quick', () => {
     expect(bad.status).toBe(2)
     expect(bad.stderr).toMatch(/unknown sampler 'nonsense'/)
   })
+
+  it('stops each sampler after --patience epochs without a better validation recall, and reports its best epoch', () => {
+    const ceiling = 12
+    const run = demo('--epochs', String(ceiling), '--patience', '1', '--lr', '0.05')
+    expect(run.status, run.stderr).toBe(0)
+    const results = run.stdout.slice(run.stdout.indexOf('3. results'))
+    let stopped = 0
+    for (const sampler of ['uniform', 'popularity', 'hard']) {
+      const row = results.split('\n').find((line) => line.includes(`'${sampler}'`) && line.includes('│'))!
+      const [best, ran] = row.split('│')[6].trim().replace(/'/g, '').split('/').map(Number)
+      const lines = run.stdout.split('\n').filter((line) => line.startsWith(sampler.padEnd(10) + ' epoch'))
+      // One line per epoch run; the best epoch's line carries the mark of a new best.
+      expect(lines).toHaveLength(ran)
+      expect(lines[best - 1]).toMatch(/ \*$/)
+      expect(ran).toBeLessThanOrEqual(ceiling)
+      if (ran < ceiling) {
+        // Stopped early: exactly `patience` epochs after the best, with no better one since.
+        stopped++
+        expect(ran - best).toBe(1)
+        expect(lines[ran - 1]).toMatch(/no better for 1 epochs: stop/)
+      }
+    }
+    expect(stopped).toBeGreaterThan(0)
+  })
 })

@@ -12,16 +12,19 @@
 //      previous one trains (negsample `epochAsync`), turned into tensors (negsample/tfjs
 //      `pairwiseTensors`), embeddings looked up with a batch-sized gradient (`embeddingLookup`),
 //      BPR loss (`bprLoss`), Adam; after each epoch, Recall@K on the validation split with the
-//      engine's full-ranking `evaluate`;
-//   3. a table of Recall@K / NDCG@K on the test split per sampler, the time per epoch, and the
-//      share of step time that sampling takes.
+//      engine's full-ranking `evaluate`, keeping the best epoch's embeddings and stopping after
+//      --patience epochs without a better one (or at the --epochs ceiling);
+//   3. a table of Recall@K / NDCG@K on the test split per sampler at its best validation epoch,
+//      that epoch and the training time to reach it, the time per epoch, and the share of step
+//      time that sampling takes.
 //
-// Options: --data DIR, --quick, --epochs N, --dim D (64), --batch-size B (2048), --lr (0.005),
+// Options: --data DIR, --quick, --epochs N (ceiling: 30, 2 with --quick), --patience P (3),
+//   --dim D (64), --batch-size B (2048), --lr (0.005),
 //   --l2 (1e-4), --samplers uniform,popularity,hard, --negatives N (1, per positive), --backend wasm|cpu (wasm),
 //   --k K (20, the metrics' cutoff), --seed S (7).
 //
-// The progress bar (on a terminal) and each epoch's line show the loss and draws/s: negatives
-// sampled and trained on per second of wall time.
+// The progress bar (on a terminal) shows the loss and draws/s (negatives sampled and trained on
+// per second of wall time); each epoch's line shows positives/s.
 //
 // Hard negatives (DNS, Zhang et al. 2013) plug in as a batch source (see `strategies` below):
 // 16 candidates per positive from the uniform proposal, the one the current model scores
@@ -43,6 +46,7 @@ const { values: args } = parseArgs({
     data: { type: 'string' },
     quick: { type: 'boolean', default: false },
     epochs: { type: 'string' },
+    patience: { type: 'string', default: '3' },
     dim: { type: 'string', default: '64' },
     'batch-size': { type: 'string' },
     lr: { type: 'string', default: '0.005' },
@@ -56,6 +60,7 @@ const { values: args } = parseArgs({
 })
 const quick = args.quick
 const epochs = Number(args.epochs ?? (quick ? 2 : 30))
+const patience = Number(args.patience)
 const dim = Number(quick ? Math.min(Number(args.dim), 16) : args.dim)
 const batchSize = Number(args['batch-size'] ?? (quick ? 512 : 2048))
 const lr = Number(args.lr)
@@ -63,7 +68,7 @@ const l2 = Number(args.l2)
 const K = Number(args.k)
 const k = Number(args.negatives)
 const seed = Number(args.seed)
-for (const [name, value] of Object.entries({ epochs, dim, batchSize, k: k, K, seed })) {
+for (const [name, value] of Object.entries({ epochs, patience, dim, batchSize, k: k, K, seed })) {
   if (!Number.isInteger(value) || value < (name === 'seed' ? 0 : 1)) {
     console.error(`--${name === 'k' ? 'negatives' : name} must be a positive integer, got ${value}`)
     process.exit(2)
@@ -249,6 +254,10 @@ async function trainOne(name) {
   let waitMs = 0
   let tensorsAfterFirst = 0
   let last = { loss: NaN }
+  // Early stopping on the validation split: the best epoch's embeddings are kept, and training
+  // stops after `patience` epochs without a better validation Recall@K (or at the --epochs ceiling).
+  let best = { epoch: 0, recall: -1, seconds: 0, users: null, items: null }
+  let trainSeconds = 0
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = performance.now()
     const pass = epochAsync(sampler, { batchSize, negatives: k, ...(source ? { source } : {}) })
@@ -274,22 +283,35 @@ async function trainOne(name) {
       progress(label, epoch, steps, pass.batches, lossSum / steps, draws / ((performance.now() - t0) / 1000))
     }
     const seconds = (performance.now() - t0) / 1000
+    trainSeconds += seconds
     epochTimes.push(seconds)
     waitMs += pass.stats.waitMs
     if (epoch === 1) tensorsAfterFirst = tf.memory().numTensors
-    let line = `${label} epoch ${String(epoch).padStart(2)}/${epochs}  loss ${(lossSum / steps).toFixed(4)}  ${fmtRate(draws / seconds)} draws/s  ${seconds.toFixed(2)} s`
-    if (hasValid && (epoch % Math.max(1, Math.floor(epochs / 10)) === 0 || epoch === epochs)) {
+    const positivesPerSecond = draws / k / seconds
+    let line = `${label} epoch ${String(epoch).padStart(2)}/${epochs}  loss ${(lossSum / steps).toFixed(4)}  ${fmtRate(positivesPerSecond)} positives/s  ${seconds.toFixed(2)} s`
+    let stop = false
+    if (hasValid) {
       const { users, items } = await model.snapshot()
       const t1 = performance.now()
       const r = evaluate(train, valid, users, items, { k: K })
       line += `  valid Recall@${K} ${r.mean.recall.toFixed(4)} (eval ${(performance.now() - t1).toFixed(0)} ms)`
+      if (r.mean.recall > best.recall) {
+        best = { epoch, recall: r.mean.recall, seconds: trainSeconds, users, items }
+        line += ' *'
+      } else if (epoch - best.epoch >= patience) {
+        line += `  (no better for ${patience} epochs: stop)`
+        stop = true
+      }
     }
     if (interactive) process.stderr.write('\r\x1b[K')
     console.log(line)
     last = { loss: lossSum / steps }
+    if (stop) break
   }
   const leaked = tf.memory().numTensors - tensorsAfterFirst
-  const { users, items } = await model.snapshot()
+  // The test metrics of the best validation epoch (of the last epoch without a validation split).
+  const { users, items } = best.users ? best : await model.snapshot()
+  if (!best.users) best = { epoch: epochTimes.length, recall: NaN, seconds: trainSeconds }
   const t1 = performance.now()
   const result = evaluate(train, test, users, items, { k: K })
   const evalMs = performance.now() - t1
@@ -301,6 +323,9 @@ async function trainOne(name) {
     result,
     evalMs,
     meanEpoch,
+    epochsRun: epochTimes.length,
+    bestEpoch: best.epoch,
+    bestSeconds: best.seconds,
     loss: last.loss,
     inlineShare: inlineSampling[strategy.proposal] / 1000 / meanEpoch,
     waitShare: waitMs / 1000 / epochTimes.reduce((a, b) => a + b, 0),
@@ -309,7 +334,9 @@ async function trainOne(name) {
 }
 
 console.log(
-  `\n2. training matrix factorisation (dim ${dim}) with BPR: ${epochs} epochs, batches of ${batchSize} positives x ${k} negative(s), ` +
+  `\n2. training matrix factorisation (dim ${dim}) with BPR: at most ${epochs} epochs` +
+    (hasValid ? `, early stopping on valid Recall@${K} (patience ${patience}; * marks a new best)` : '') +
+    `, batches of ${batchSize} positives x ${k} negative(s), ` +
     `Adam lr ${lr}, L2 ${l2}, tfjs ${tf.version.tfjs} on the ${tf.getBackend()} backend`,
 )
 const results = []
@@ -320,12 +347,17 @@ const popularity = train.popularity()
 const popItems = Float32Array.from(popularity, (c) => Math.log1p(c))
 const popBaseline = evaluate(train, test, new Float32Array(train.numUsers).fill(1), popItems, { k: K, dim: 1 })
 
-console.log(`\n3. results on the test split (${test.nnz.toLocaleString('en-US')} positives), full ranking, training items excluded`)
+console.log(
+  `\n3. results on the test split (${test.nnz.toLocaleString('en-US')} positives) at each sampler's best validation epoch, ` +
+    `full ranking, training items excluded`,
+)
 const table = results.map((r) => ({
   sampler: r.name,
   [`Recall@${K}`]: +r.result.mean.recall.toFixed(4),
   [`NDCG@${K}`]: +r.result.mean.ndcg.toFixed(4),
   [`HitRate@${K}`]: +r.result.mean.hitRate.toFixed(4),
+  'best epoch': `${r.bestEpoch}/${r.epochsRun}`,
+  'train s to best': +r.bestSeconds.toFixed(1),
   'final loss': +r.loss.toFixed(4),
   's/epoch': +r.meanEpoch.toFixed(2),
   'sampling share': `${(100 * r.inlineShare).toFixed(2)}%`,
