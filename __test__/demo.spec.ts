@@ -74,7 +74,9 @@ describe.skipIf(!built)('npm run demo -- --quick', () => {
     let stopped = 0
     for (const sampler of ['uniform', 'popularity', 'hard']) {
       const row = results.split('\n').find((line) => line.includes(`'${sampler}'`) && line.includes('│'))!
-      const [best, ran] = row.split('│')[6].trim().replace(/'/g, '').split('/').map(Number)
+      const cell = (row.split('│')[6] ?? '').trim().replace(/'/g, '')
+      expect(cell).toMatch(/^\d+\/\d+$/)
+      const [best, ran] = cell.split('/').map(Number) as [number, number]
       const lines = run.stdout.split('\n').filter((line) => line.startsWith(sampler.padEnd(10) + ' epoch'))
       // One line per epoch run; the best epoch's line carries the mark of a new best.
       expect(lines).toHaveLength(ran)
