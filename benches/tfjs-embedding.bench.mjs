@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { embeddingLookup, embeddingLayer } from '../dist/tfjs.js'
+import { mulberry32 as random } from './lib/data.mjs'
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const QUICK = args.quick
@@ -31,16 +32,6 @@ const SLOW = new Set(['tf.gather', 'tf.layers.embedding'])
 const SECONDS = QUICK ? 0.3 : 2 // time budget per contender and size
 const MAX_STEPS = 50
 
-/** Seeded inputs (mulberry32): not the engine's streams, just fixed benchmark data. */
-function random(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function inputs(vocab) {
   const r = random(vocab)

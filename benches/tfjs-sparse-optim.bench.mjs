@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { bprLoss, embeddingLookup, sparseAdam } from '../dist/tfjs.js'
+import { mulberry32 as random } from './lib/data.mjs'
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const QUICK = args.quick
@@ -33,16 +34,6 @@ const SECONDS = QUICK ? 1 : 4 // time budget per contender and backend
 const MAX_STEPS = QUICK ? 15 : 60
 const LR = 0.01
 
-/** Seeded inputs (mulberry32): fixed benchmark data. */
-function random(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function ids(r, n, vocab) {
   const out = new Int32Array(n)

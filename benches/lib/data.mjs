@@ -31,6 +31,17 @@ export function sfc32(seed) {
   return next
 }
 
+/** mulberry32: seeded floats in [0, 1) for fixed benchmark data (not the engine's streams). */
+export function mulberry32(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
 /** A uniform integer in [0, n) from a uint32 generator (multiply-shift; n < 2^21 keeps it exact enough). */
 export function below(next, n) {
   return Math.floor((next() / 4294967296) * n)
